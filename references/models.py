@@ -1,0 +1,322 @@
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+PMID_RE = r"^[1-9][0-9]{0,8}$"
+DOI_RE = r"^10\.[0-9]{4,9}/\S+$"
+PMCID_RE = r"^PMC[0-9]{1,9}$"
+CITEKEY_RE = r"^[A-Za-z][A-Za-z0-9_:+-]*$"
+ORCID_RE = r"^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$"
+
+validate_pmid = RegexValidator(
+    PMID_RE, "A PMID is a positive number of up to 9 digits."
+)
+validate_doi = RegexValidator(
+    DOI_RE, 'A DOI looks like "10.1056/nejmoa1113216", with no resolver prefix.'
+)
+validate_pmcid = RegexValidator(PMCID_RE, 'A PMCID looks like "PMC5705202".')
+validate_citekey = RegexValidator(
+    CITEKEY_RE,
+    "A citekey starts with a letter and holds only letters, digits and _ : + -.",
+)
+validate_orcid = RegexValidator(
+    ORCID_RE, 'An ORCID iD looks like "0000-0002-1825-0097".'
+)
+
+DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:")
+
+
+def normalise_doi(value: str) -> str:
+    """Lower-case a DOI and strip any resolver prefix (DOIs are case-insensitive)."""
+    value = (value or "").strip()
+    for prefix in DOI_PREFIXES:
+        if value.lower().startswith(prefix):
+            value = value[len(prefix) :]
+    return value.lower()
+
+
+class TimeStampedModel(models.Model):
+    """Abstract base adding creation and modification times."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuthorManager(models.Manager):
+    def get_by_natural_key(self, family_name, given_name):
+        return self.get(family_name=family_name, given_name=given_name)
+
+
+class Author(TimeStampedModel):
+    """A person or a collective (a study group) who wrote citations."""
+
+    family_name = models.CharField(
+        max_length=200, help_text="Family name, or the whole name of a collective."
+    )
+    given_name = models.CharField(
+        max_length=100, blank=True, help_text="Given names or initials, as published."
+    )
+    is_collective = models.BooleanField(
+        default=False, help_text="A group such as a trial's study group."
+    )
+    orcid = models.CharField(
+        "ORCID iD", max_length=19, blank=True, validators=[validate_orcid]
+    )
+    history = HistoricalRecords()
+
+    objects = AuthorManager()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        constraints = [
+            # One row per spelling; check_data reports near-duplicates.
+            models.UniqueConstraint(
+                fields=["family_name", "given_name"],
+                name="%(app_label)s_%(class)s_unique_name",
+                violation_error_message="An author with this family and given name "
+                "already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["orcid"],
+                condition=~Q(orcid=""),
+                name="%(app_label)s_%(class)s_unique_orcid",
+                violation_error_message="Another author has this ORCID iD.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(family_name=""),
+                name="%(app_label)s_%(class)s_family_name_required",
+                violation_error_message="An author needs a family name.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.family_name} {self.given_name}".strip()
+
+    def natural_key(self):
+        return (self.family_name, self.given_name)
+
+
+class CitationQuerySet(models.QuerySet):
+    def with_authors(self):
+        return self.prefetch_related(
+            models.Prefetch(
+                "citation_authors",
+                queryset=CitationAuthor.objects.select_related("author"),
+            )
+        )
+
+
+class CitationManager(models.Manager.from_queryset(CitationQuerySet)):
+    def get_by_natural_key(self, citekey):
+        return self.get(citekey=citekey)
+
+
+class Citation(TimeStampedModel):
+    """One scholarly source: a paper, abstract, chapter, label or guideline."""
+
+    class PublicationType(models.TextChoices):
+        JOURNAL_ARTICLE = "JOURNAL_ARTICLE", "Journal article"
+        REVIEW = "REVIEW", "Review"
+        CONFERENCE_ABSTRACT = "CONFERENCE_ABSTRACT", "Conference abstract"
+        BOOK_CHAPTER = "BOOK_CHAPTER", "Book chapter"
+        PREPRINT = "PREPRINT", "Preprint"
+        LABEL = "LABEL", "Label or guideline"
+        OTHER = "OTHER", "Other"
+
+    citekey = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[validate_citekey],
+        help_text="Stable human-readable key, also the BibTeX key "
+        '(e.g. "Veeraraghavan2025").',
+    )
+    pmid = models.CharField(
+        "PMID", max_length=9, blank=True, validators=[validate_pmid]
+    )
+    doi = models.CharField(
+        "DOI",
+        max_length=255,
+        blank=True,
+        validators=[validate_doi],
+        help_text="Stored lower-case without a resolver prefix.",
+    )
+    pmcid = models.CharField(
+        "PMCID", max_length=12, blank=True, validators=[validate_pmcid]
+    )
+    title = models.TextField()
+    journal = models.CharField(max_length=255, blank=True)
+    year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(1800, "The year must lie between 1800 and 2100."),
+            MaxValueValidator(2100, "The year must lie between 1800 and 2100."),
+        ],
+    )
+    volume = models.CharField(max_length=32, blank=True)
+    issue = models.CharField(max_length=32, blank=True)
+    pages = models.CharField(max_length=64, blank=True)
+    abstract = models.TextField(blank=True)
+    publication_type = models.CharField(
+        max_length=24, choices=PublicationType, default=PublicationType.JOURNAL_ARTICLE
+    )
+    url = models.URLField(
+        "URL", max_length=500, blank=True, help_text="For sources with no DOI or PMID."
+    )
+    retracted = models.BooleanField(default=False)
+    retraction_date = models.DateField(null=True, blank=True)
+    retraction_note = models.TextField(blank=True)
+    authors = models.ManyToManyField(
+        Author,
+        through="references.CitationAuthor",
+        related_name="citations",
+        blank=True,
+    )
+    history = HistoricalRecords()
+
+    objects = CitationManager()
+
+    class Meta:
+        ordering = ["citekey"]
+        constraints = [
+            # Each identifier names one paper, but many citations have none.
+            models.UniqueConstraint(
+                fields=["pmid"],
+                condition=~Q(pmid=""),
+                name="%(app_label)s_%(class)s_unique_pmid",
+                violation_error_message="Another citation has this PMID.",
+            ),
+            models.UniqueConstraint(
+                fields=["doi"],
+                condition=~Q(doi=""),
+                name="%(app_label)s_%(class)s_unique_doi",
+                violation_error_message="Another citation has this DOI.",
+            ),
+            models.UniqueConstraint(
+                fields=["pmcid"],
+                condition=~Q(pmcid=""),
+                name="%(app_label)s_%(class)s_unique_pmcid",
+                violation_error_message="Another citation has this PMCID.",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1800, year__lte=2100),
+                name="%(app_label)s_%(class)s_year_range",
+                violation_error_message="The year must lie between 1800 and 2100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(doi="") | Q(doi__startswith="10."),
+                name="%(app_label)s_%(class)s_doi_form",
+                violation_error_message='A DOI starts with "10.".',
+            ),
+            models.CheckConstraint(
+                condition=Q(pmcid="") | Q(pmcid__startswith="PMC"),
+                name="%(app_label)s_%(class)s_pmcid_form",
+                violation_error_message='A PMCID starts with "PMC".',
+            ),
+            models.CheckConstraint(
+                condition=Q(retraction_date__isnull=True) | Q(retracted=True),
+                name="%(app_label)s_%(class)s_retraction_date_needs_retracted",
+                violation_error_message="Only a retracted citation has a retraction "
+                "date.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(title=""),
+                name="%(app_label)s_%(class)s_title_required",
+                violation_error_message="A citation needs a title.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.citekey
+
+    def save(self, *args, **kwargs):
+        self.doi = normalise_doi(self.doi)
+        self.pmcid = self.pmcid.strip().upper()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        self.doi = normalise_doi(self.doi)
+        self.pmcid = self.pmcid.strip().upper()
+
+    def natural_key(self):
+        return (self.citekey,)
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pmc_url(self) -> str:
+        return (
+            f"https://www.ncbi.nlm.nih.gov/pmc/articles/{self.pmcid}/"
+            if self.pmcid
+            else ""
+        )
+
+    def ordered_authors(self) -> list[Author]:
+        """Authors in publication order (uses a prefetch when there is one)."""
+        links = sorted(self.citation_authors.all(), key=lambda link: link.position)
+        return [link.author for link in links]
+
+    def short_authors(self) -> str:
+        authors = self.ordered_authors()
+        if not authors:
+            return ""
+        first = authors[0].family_name
+        return first if len(authors) == 1 else f"{first} et al."
+
+
+class CitationAuthorManager(models.Manager):
+    def get_by_natural_key(self, citekey, position):
+        return self.get(citation__citekey=citekey, position=position)
+
+
+class CitationAuthor(models.Model):
+    """An author's place in a citation's author list."""
+
+    citation = models.ForeignKey(
+        Citation, on_delete=models.CASCADE, related_name="citation_authors"
+    )
+    # PROTECT: an author row is shared by citations and must not vanish with one.
+    author = models.ForeignKey(
+        Author, on_delete=models.PROTECT, related_name="citation_links"
+    )
+    position = models.PositiveSmallIntegerField(
+        help_text="1 for the first author.",
+        validators=[MinValueValidator(1, "Positions start at 1.")],
+    )
+    history = HistoricalRecords()
+
+    objects = CitationAuthorManager()
+
+    class Meta:
+        ordering = ["citation", "position"]
+        verbose_name = "citation author"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["citation", "position"],
+                name="%(app_label)s_%(class)s_unique_position",
+                violation_error_message="Two authors cannot share a position.",
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=1),
+                name="%(app_label)s_%(class)s_position_positive",
+                violation_error_message="Positions start at 1.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.citation} #{self.position}: {self.author}"
+
+    def natural_key(self):
+        return (self.citation.citekey, self.position)
+
+    natural_key.dependencies = ["references.citation", "references.author"]

@@ -1,0 +1,250 @@
+"""The admin is the curators' daily tool: every page answers, queries stay flat,
+edits leave history with the user and the reason, and history can be reverted."""
+
+import pytest
+from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from references.models import Author, Citation
+from therapies.models import Agent, AgentAlias, Approval, Evidence, Mechanism, Target, Trial
+from tests.conftest import (
+    make_agent,
+    make_approval,
+    make_author,
+    make_citation,
+    make_evidence,
+    make_mechanism,
+    make_target,
+    make_trial,
+)
+
+pytestmark = pytest.mark.django_db
+
+REGISTERED = sorted(
+    (m for m in admin.site._registry if m._meta.app_label in ("references", "therapies")),
+    key=lambda m: m._meta.label,
+)
+
+# One row of each registered model, built with its relations filled in so
+# the changelist exercises every computed column.
+MAKERS = {
+    Author: lambda: make_citation(authors=1).authors.get(),
+    Citation: lambda: make_citation(authors=3),
+    Target: make_target,
+    Agent: lambda: _agent_with_everything(),
+    Approval: make_approval,
+    Mechanism: lambda: make_mechanism(genes=2),
+    Trial: lambda: make_trial(arms=2),
+    Evidence: lambda: _evidence_with_everything(),
+}
+
+
+def _agent_with_everything():
+    agent = make_agent(targets=2)
+    AgentAlias.objects.create(agent=agent, alias=f"Brand-{agent.slug}", kind="BRAND")
+    make_approval(agent=agent)
+    return agent
+
+
+def _evidence_with_everything():
+    evidence = make_evidence(agents=[make_agent(), make_agent()])
+    evidence.trials.add(make_trial())
+    return evidence
+
+
+def test_every_curated_model_is_registered():
+    assert set(MAKERS) == set(REGISTERED)
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
+def test_changelist_add_and_change_pages_answer_for_a_curator(curator_client, model):
+    obj = MAKERS[model]()
+    info = (model._meta.app_label, model._meta.model_name)
+    for url in (
+        reverse("admin:%s_%s_changelist" % info),
+        reverse("admin:%s_%s_add" % info),
+        reverse("admin:%s_%s_change" % info, args=[obj.pk]),
+        reverse("admin:%s_%s_history" % info, args=[obj.pk]),
+    ):
+        assert curator_client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
+def test_changelist_query_count_does_not_grow_with_rows(curator_client, model):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    for _ in range(3):
+        MAKERS[model]()
+    with CaptureQueriesContext(connection) as three:
+        assert curator_client.get(url).status_code == 200
+    for _ in range(27):
+        MAKERS[model]()
+    with CaptureQueriesContext(connection) as thirty:
+        response = curator_client.get(url)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count >= 30
+    assert len(thirty) == len(three), [q["sql"] for q in thirty.captured_queries]
+
+
+def test_search_finds_agents_by_alias_and_identifier(curator_client):
+    agent = make_agent(name="trastuzumab deruxtecan", chembl_id="CHEMBL4297844")
+    AgentAlias.objects.create(agent=agent, alias="Enhertu", kind="BRAND")
+    make_agent()
+    url = reverse("admin:therapies_agent_changelist")
+    for term in ("enhertu", "CHEMBL4297844", "deruxtecan"):
+        response = curator_client.get(url, {"q": term})
+        assert list(response.context["cl"].result_list) == [agent], term
+
+
+def test_changelists_link_out_to_registries(curator_client):
+    make_citation(pmid="22149875", doi="10.1056/nejmoa1113216")
+    make_trial(nct_id="NCT00567190")
+    make_agent(chembl_id="CHEMBL1201585")
+    pages = {
+        "admin:references_citation_changelist": [
+            "https://pubmed.ncbi.nlm.nih.gov/22149875/",
+            "https://doi.org/10.1056/nejmoa1113216",
+        ],
+        "admin:therapies_trial_changelist": ["https://clinicaltrials.gov/study/NCT00567190"],
+        "admin:therapies_agent_changelist": [
+            "https://www.ebi.ac.uk/chembl/explore/compound/CHEMBL1201585"
+        ],
+    }
+    for name, links in pages.items():
+        body = curator_client.get(reverse(name)).content.decode()
+        for link in links:
+            assert link in body
+
+
+def test_admin_edit_leaves_history_with_user_and_reason_and_can_be_reverted(
+    curator_client, curator
+):
+    target = make_target(symbol="ERBB2", name="old name")
+    url = reverse("admin:therapies_target_change", args=[target.pk])
+    response = curator_client.post(
+        url,
+        {
+            "symbol": "ERBB2",
+            "name": "erb-b2 receptor tyrosine kinase 2",
+            "aliases": "HER2, NEU",
+            "hgnc_id": "",
+            "uniprot_id": "",
+            "change_reason": "HGNC approved name",
+        },
+    )
+    assert response.status_code == 302, response.content
+    latest = target.history.latest()
+    assert latest.history_user == curator
+    assert latest.history_change_reason == "HGNC approved name"
+    delta = latest.diff_against(latest.prev_record)
+    assert {c.field for c in delta.changes} == {"name", "aliases"}
+
+    first = target.history.earliest()
+    revert_url = reverse(
+        "admin:therapies_target_simple_history", args=[target.pk, first.history_id]
+    )
+    assert curator_client.get(revert_url).status_code == 200
+    response = curator_client.post(
+        revert_url,
+        {
+            "symbol": "ERBB2",
+            "name": "old name",
+            "aliases": "",
+            "hgnc_id": "",
+            "uniprot_id": "",
+            "change_reason": "revert",
+        },
+    )
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert (target.name, target.aliases) == ("old name", "")
+    assert target.history.count() == 3
+
+
+def test_relation_edits_are_in_history(curator_client, curator):
+    evidence = make_evidence()
+    added = make_agent()
+    evidence.agents.add(added)
+    record = evidence.history.latest()
+    assert {row.agent_id for row in record.agents.all()} == {
+        a.pk for a in evidence.agents.all()
+    }
+
+
+def test_evidence_admin_saves_agents_through_their_protecting_table(
+    curator_client, curator
+):
+    agents = [make_agent(), make_agent()]
+    mechanism, citation = make_mechanism(), make_citation()
+    trial = make_trial()
+    response = curator_client.post(
+        reverse("admin:therapies_evidence_add"),
+        {
+            "agents": [a.pk for a in agents],
+            "mechanism": mechanism.pk,
+            "effect": "CONFERS_RESISTANCE",
+            "direction": "SUPPORTS",
+            "level": "D",
+            "origin": "ACQUIRED",
+            "model_system": "CELL_LINE",
+            "statement": "A combination claim.",
+            "trials": [trial.pk],
+            "status": "DRAFT",
+            "change_reason": "",
+            "evidence_citations-TOTAL_FORMS": "1",
+            "evidence_citations-INITIAL_FORMS": "0",
+            "evidence_citations-MIN_NUM_FORMS": "1",
+            "evidence_citations-MAX_NUM_FORMS": "1000",
+            "evidence_citations-0-citation": citation.pk,
+            "evidence_citations-0-quote": "exact words",
+            "evidence_citations-0-location": "Fig. 2",
+        },
+    )
+    assert response.status_code == 302, response.context["errors"]
+    evidence = Evidence.objects.get()
+    assert set(evidence.agents.all()) == set(agents)
+    assert list(evidence.trials.all()) == [trial]
+    assert evidence.evidence_citations.get().quote == "exact words"
+    assert evidence.history.latest().history_user == curator
+
+
+def test_deleting_used_citation_in_admin_is_refused(editor_client):
+    citation = make_citation()
+    make_evidence(citations=[citation])
+    url = reverse("admin:references_citation_delete", args=[citation.pk])
+    response = editor_client.post(url, {"post": "yes"})
+    assert response.status_code == 200  # the "cannot delete" page
+    assert b"protected" in response.content.lower()
+    assert Citation.objects.filter(pk=citation.pk).exists()
+
+
+def test_groups_exist_with_the_right_rights(curator, editor):
+    assert curator.has_perm("therapies.change_evidence")
+    assert curator.has_perm("references.add_citation")
+    assert not curator.has_perm("therapies.delete_evidence")
+    assert not curator.has_perm("therapies.review_evidence")
+    assert curator.has_perm("references.delete_citationauthor")  # inline rows
+    assert editor.has_perm("therapies.delete_evidence")
+    assert editor.has_perm("therapies.review_evidence")
+
+
+def test_curator_cannot_reach_the_delete_page(curator_client):
+    citation = make_citation()
+    url = reverse("admin:references_citation_delete", args=[citation.pk])
+    assert curator_client.get(url).status_code == 403
+
+
+def test_author_autocomplete_answers(curator_client):
+    make_author(family_name="Baselga", given_name="J")
+    response = curator_client.get(
+        reverse("admin:autocomplete"),
+        {
+            "term": "Basel",
+            "app_label": "references",
+            "model_name": "citationauthor",
+            "field_name": "author",
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["results"][0]["text"] == "Baselga J"

@@ -1,0 +1,259 @@
+from django.contrib import admin
+from django.db.models import Count, Prefetch
+
+from her2db.admin_base import CuratedAdmin, ThroughAutocompleteMixin, external_link
+
+from .models import (
+    Agent,
+    AgentAlias,
+    AgentTarget,
+    Approval,
+    Evidence,
+    EvidenceCitation,
+    Mechanism,
+    Target,
+    Trial,
+    TrialArm,
+)
+
+
+@admin.register(Target)
+class TargetAdmin(CuratedAdmin):
+    list_display = ["symbol", "name", "aliases", "hgnc_id", "uniprot_link"]
+    search_fields = ["symbol", "name", "aliases", "hgnc_id", "uniprot_id"]
+    readonly_fields = ["uniprot_link", "created_at", "updated_at"]
+
+    @admin.display(description="UniProt")
+    def uniprot_link(self, obj):
+        url = (
+            f"https://www.uniprot.org/uniprotkb/{obj.uniprot_id}"
+            if obj.uniprot_id
+            else ""
+        )
+        return external_link(url, obj.uniprot_id)
+
+
+class AgentAliasInline(admin.TabularInline):
+    model = AgentAlias
+    extra = 0
+
+
+class AgentTargetInline(admin.TabularInline):
+    model = AgentTarget
+    extra = 0
+    autocomplete_fields = ["target"]
+
+
+class ApprovalInline(admin.TabularInline):
+    model = Approval
+    extra = 0
+    autocomplete_fields = ["citation"]
+    fields = [
+        "agency",
+        "date",
+        "indication",
+        "her2_positive_breast",
+        "accelerated",
+        "reference",
+        "citation",
+    ]
+
+
+@admin.register(Agent)
+class AgentAdmin(CuratedAdmin):
+    list_display = [
+        "name",
+        "abbreviation",
+        "modality",
+        "development_status",
+        "target_list",
+        "chembl_link",
+        "drugbank_id",
+    ]
+    list_filter = ["modality", "development_status", "approvals__agency"]
+    search_fields = [
+        "name",
+        "slug",
+        "abbreviation",
+        "aliases__alias",
+        "chembl_id",
+        "drugbank_id",
+        "ncit_id",
+    ]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [AgentAliasInline, AgentTargetInline, ApprovalInline]
+    readonly_fields = ["chembl_link", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "abbreviation",
+                    "modality",
+                    "development_status",
+                    "mechanism_of_action",
+                ]
+            },
+        ),
+        (
+            "External identifiers",
+            {"fields": [("chembl_id", "chembl_link"), "drugbank_id", "ncit_id"]},
+        ),
+        (
+            "Antibody-drug conjugate",
+            {
+                "fields": [
+                    "payload",
+                    "linker",
+                    "linker_cleavable",
+                    "drug_to_antibody_ratio",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+        (None, {"fields": ["change_reason", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("targets")
+
+    @admin.display(description="targets")
+    def target_list(self, obj):
+        return ", ".join(t.symbol for t in obj.targets.all())
+
+    @admin.display(description="ChEMBL")
+    def chembl_link(self, obj):
+        return external_link(obj.chembl_url, obj.chembl_id)
+
+
+@admin.register(Approval)
+class ApprovalAdmin(CuratedAdmin):
+    list_display = [
+        "agent",
+        "agency",
+        "date",
+        "indication",
+        "her2_positive_breast",
+        "accelerated",
+        "reference",
+    ]
+    list_filter = ["agency", "her2_positive_breast", "accelerated"]
+    list_select_related = ["agent"]
+    search_fields = ["agent__name", "indication", "reference"]
+    autocomplete_fields = ["agent", "citation"]
+    date_hierarchy = "date"
+
+
+@admin.register(Mechanism)
+class MechanismAdmin(CuratedAdmin):
+    list_display = ["name", "parent", "category", "gene_list", "n_evidence"]
+    list_filter = ["category"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug", "description", "genes__symbol"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["parent", "genes"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("genes")
+            .annotate(n_evidence=Count("evidence", distinct=True))
+            .order_by(*Mechanism._meta.ordering)  # GROUP BY drops Meta.ordering
+        )
+
+    @admin.display(description="genes")
+    def gene_list(self, obj):
+        return ", ".join(t.symbol for t in obj.genes.all())
+
+    @admin.display(description="evidence", ordering="n_evidence")
+    def n_evidence(self, obj):
+        return obj.n_evidence
+
+
+class TrialArmInline(ThroughAutocompleteMixin, admin.StackedInline):
+    model = TrialArm
+    extra = 0
+    autocomplete_fields = ["agents"]
+
+
+@admin.register(Trial)
+class TrialAdmin(CuratedAdmin):
+    list_display = [
+        "nct_id",
+        "acronym",
+        "phase",
+        "status",
+        "setting",
+        "enrollment",
+        "registry_link",
+    ]
+    list_filter = ["phase", "status", "setting"]
+    search_fields = [
+        "nct_id",
+        "acronym",
+        "title",
+        "official_title",
+        "sponsor",
+        "arms__agents__name",
+    ]
+    autocomplete_fields = ["publications"]
+    inlines = [TrialArmInline]
+    readonly_fields = ["registry_link", "created_at", "updated_at"]
+
+    @admin.display(description="ClinicalTrials.gov")
+    def registry_link(self, obj):
+        return external_link(obj.registry_url, obj.nct_id)
+
+
+class EvidenceCitationInline(admin.TabularInline):
+    model = EvidenceCitation
+    extra = 0
+    min_num = 1
+    autocomplete_fields = ["citation"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(CuratedAdmin):
+    list_display = [
+        "__str__",
+        "mechanism",
+        "effect",
+        "direction",
+        "level",
+        "status",
+    ]
+    list_filter = [
+        "status",
+        "level",
+        "effect",
+        "direction",
+        "mechanism__category",
+        "origin",
+        "model_system",
+    ]
+    list_select_related = ["mechanism"]
+    search_fields = [
+        "statement",
+        "agents__name",
+        "agents__aliases__alias",
+        "mechanism__name",
+        "citations__citekey",
+        "citations__pmid",
+        "trials__nct_id",
+        "trials__acronym",
+    ]
+    autocomplete_fields = ["agents", "mechanism", "trials"]
+    inlines = [EvidenceCitationInline]
+    readonly_fields = ["uid", "created_at", "updated_at"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("agents", queryset=Agent.objects.only("id", "name"))
+            )
+        )
