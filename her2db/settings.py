@@ -126,13 +126,12 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+_PASSWORD = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
-    {
-        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
-    },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": f"{_PASSWORD}.UserAttributeSimilarityValidator"},
+    {"NAME": f"{_PASSWORD}.MinimumLengthValidator"},
+    {"NAME": f"{_PASSWORD}.CommonPasswordValidator"},
+    {"NAME": f"{_PASSWORD}.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-gb"

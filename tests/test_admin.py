@@ -8,7 +8,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from references.models import Author, Citation
-from therapies.models import Agent, AgentAlias, Approval, Evidence, Mechanism, Target, Trial
 from tests.conftest import (
     make_agent,
     make_approval,
@@ -19,11 +18,24 @@ from tests.conftest import (
     make_target,
     make_trial,
 )
+from therapies.models import (
+    Agent,
+    AgentAlias,
+    Approval,
+    Evidence,
+    Mechanism,
+    Target,
+    Trial,
+)
 
 pytestmark = pytest.mark.django_db
 
 REGISTERED = sorted(
-    (m for m in admin.site._registry if m._meta.app_label in ("references", "therapies")),
+    (
+        m
+        for m in admin.site._registry
+        if m._meta.app_label in ("references", "therapies")
+    ),
     key=lambda m: m._meta.label,
 )
 
@@ -61,12 +73,12 @@ def test_every_curated_model_is_registered():
 @pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
 def test_changelist_add_and_change_pages_answer_for_a_curator(curator_client, model):
     obj = MAKERS[model]()
-    info = (model._meta.app_label, model._meta.model_name)
+    prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
     for url in (
-        reverse("admin:%s_%s_changelist" % info),
-        reverse("admin:%s_%s_add" % info),
-        reverse("admin:%s_%s_change" % info, args=[obj.pk]),
-        reverse("admin:%s_%s_history" % info, args=[obj.pk]),
+        reverse(f"{prefix}_changelist"),
+        reverse(f"{prefix}_add"),
+        reverse(f"{prefix}_change", args=[obj.pk]),
+        reverse(f"{prefix}_history", args=[obj.pk]),
     ):
         assert curator_client.get(url).status_code == 200, url
 
@@ -106,7 +118,9 @@ def test_changelists_link_out_to_registries(curator_client):
             "https://pubmed.ncbi.nlm.nih.gov/22149875/",
             "https://doi.org/10.1056/nejmoa1113216",
         ],
-        "admin:therapies_trial_changelist": ["https://clinicaltrials.gov/study/NCT00567190"],
+        "admin:therapies_trial_changelist": [
+            "https://clinicaltrials.gov/study/NCT00567190"
+        ],
         "admin:therapies_agent_changelist": [
             "https://www.ebi.ac.uk/chembl/explore/compound/CHEMBL1201585"
         ],

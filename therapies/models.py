@@ -715,7 +715,7 @@ class TrialArm(models.Model):
             models.UniqueConstraint(
                 fields=["trial", "label"],
                 name="%(app_label)s_%(class)s_unique_label",
-                violation_error_message="This trial already has an arm with this label.",
+                violation_error_message="This trial already has an arm so labelled.",
             ),
         ]
 

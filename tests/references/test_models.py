@@ -109,12 +109,16 @@ def test_author_positions_are_unique_and_start_at_one():
     zero = CitationAuthor(citation=citation, author=make_author(), position=0)
     assert "position" in errors_of(zero)
     with pytest.raises(IntegrityError), transaction.atomic():
-        CitationAuthor.objects.create(citation=citation, author=make_author(), position=0)
+        CitationAuthor.objects.create(
+            citation=citation, author=make_author(), position=0
+        )
 
 
 def test_author_names_are_unique_and_orcid_validated():
     make_author(family_name="Baselga", given_name="J")
-    assert "already exists" in str(errors_of(Author(family_name="Baselga", given_name="J")))
+    assert "already exists" in str(
+        errors_of(Author(family_name="Baselga", given_name="J"))
+    )
     assert "ORCID" in str(errors_of(Author(family_name="X", orcid="1234")))
     Author(family_name="X", orcid="0000-0002-1825-0097").full_clean()
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -7,6 +7,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from references.models import Citation
+from tests.conftest import (
+    make_agent,
+    make_citation,
+    make_evidence,
+    make_mechanism,
+    make_target,
+    make_trial,
+)
 from therapies.models import (
     Agent,
     AgentAlias,
@@ -17,14 +25,6 @@ from therapies.models import (
     Target,
     Trial,
     TrialArm,
-)
-from tests.conftest import (
-    make_agent,
-    make_citation,
-    make_evidence,
-    make_mechanism,
-    make_target,
-    make_trial,
 )
 
 pytestmark = pytest.mark.django_db
@@ -162,12 +162,16 @@ def test_approval_needs_agency_date_indication_and_is_unique():
     good.full_clean()
     good.save()
     assert "already recorded" in str(
-        errors_of(Approval(agent=a, agency="FDA", date=date(1998, 9, 25), indication="MBC"))
+        errors_of(
+            Approval(agent=a, agency="FDA", date=date(1998, 9, 25), indication="MBC")
+        )
     )
     missing = errors_of(Approval(agent=a))
     assert {"agency", "date", "indication"} <= set(missing)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Approval.objects.create(agent=a, agency="FDA", date=date(2000, 1, 1), indication="")
+        Approval.objects.create(
+            agent=a, agency="FDA", date=date(2000, 1, 1), indication=""
+        )
 
 
 def test_mechanism_tree_rules():
@@ -202,7 +206,7 @@ def test_evidence_level_and_statement_are_constrained():
 def test_arm_labels_are_unique_within_a_trial():
     t = make_trial(arms=1)
     clash = TrialArm(trial=t, label="Arm 1")
-    assert "already has an arm" in str(errors_of(clash))
+    assert "already has an arm so labelled" in str(errors_of(clash))
     TrialArm(trial=make_trial(), label="Arm 1").full_clean()
 
 
@@ -210,11 +214,16 @@ def test_arm_labels_are_unique_within_a_trial():
 def test_deleting_what_evidence_uses_is_refused(what):
     citation, used_agent, mechanism = make_citation(), make_agent(), make_mechanism()
     t = make_trial()
-    evidence = make_evidence(agents=[used_agent], mechanism=mechanism, citations=[citation])
+    evidence = make_evidence(
+        agents=[used_agent], mechanism=mechanism, citations=[citation]
+    )
     evidence.trials.add(t)
-    victim = {"citation": citation, "agent": used_agent, "mechanism": mechanism, "trial": t}[
-        what
-    ]
+    victim = {
+        "citation": citation,
+        "agent": used_agent,
+        "mechanism": mechanism,
+        "trial": t,
+    }[what]
     with pytest.raises(ProtectedError):
         victim.delete()
     with pytest.raises(ProtectedError):

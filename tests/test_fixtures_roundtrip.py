@@ -1,0 +1,79 @@
+"""dumpdata (natural keys) -> empty database -> loaddata -> dumpdata is identical."""
+
+import pytest
+from django.core.management import call_command
+
+from references.models import Author, Citation
+from tests.conftest import (
+    make_agent,
+    make_approval,
+    make_citation,
+    make_evidence,
+    make_mechanism,
+    make_trial,
+)
+from therapies.models import Agent, AgentAlias, Evidence, Mechanism, Target, Trial
+
+pytestmark = pytest.mark.django_db
+
+
+def build_everything():
+    agent = make_agent(targets=2)
+    AgentAlias.objects.create(agent=agent, alias="Brandname", kind="BRAND")
+    make_approval(agent=agent)
+    trial = make_trial(arms=2)
+    citation = make_citation(authors=3, pmid="22149875", doi="10.1056/nejmoa1113216")
+    trial.publications.add(citation)
+    root = make_mechanism(genes=1)
+    evidence = make_evidence(
+        agents=[agent, make_agent()],
+        mechanism=make_mechanism(parent=root, genes=2),
+        citations=[citation, make_citation()],
+    )
+    evidence.trials.add(trial)
+
+
+def wipe():
+    # Children first: what evidence uses is protected.
+    Evidence.objects.all().delete()
+    Trial.objects.all().delete()
+    Agent.objects.all().delete()
+    Mechanism.objects.filter(parent__isnull=False).delete()
+    Mechanism.objects.all().delete()
+    Target.objects.all().delete()
+    Citation.objects.all().delete()
+    Author.objects.all().delete()
+
+
+def read(directory):
+    return {p.name: p.read_text() for p in sorted(directory.glob("*.json"))}
+
+
+def test_dump_load_dump_is_identical(tmp_path):
+    build_everything()
+    first, second = tmp_path / "first", tmp_path / "second"
+    call_command("dump_curated", dir=first, verbosity=0)
+    wipe()
+    assert not Citation.objects.exists()
+    call_command("load_curated", dir=first, verbosity=0)
+    call_command("dump_curated", dir=second, verbosity=0)
+    assert read(first) == read(second)
+    assert Evidence.objects.get().agents.count() == 2
+
+
+def test_loading_twice_duplicates_nothing(tmp_path):
+    build_everything()
+    call_command("dump_curated", dir=tmp_path, verbosity=0)
+    counts = {m: m.objects.count() for m in (Citation, Author, Agent, Trial, Evidence)}
+    call_command("load_curated", dir=tmp_path, verbosity=0)
+    call_command("load_curated", dir=tmp_path, verbosity=0)
+    assert {m: m.objects.count() for m in counts} == counts
+
+
+def test_shipped_fixtures_load_and_get_first_history(settings):
+    call_command("load_curated", verbosity=0)
+    assert Agent.objects.exists() and Trial.objects.exists()
+    agent = Agent.objects.first()
+    assert agent.history.count() == 1
+    call_command("load_curated", verbosity=0)
+    assert agent.history.count() == 1

@@ -1,0 +1,67 @@
+"""Settings fail loudly, production settings pass check --deploy, and the
+set-up commands behind `make run` can run any number of times."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args, **env):
+    environment = {**os.environ, **env}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="False",
+        SECRET_KEY="x" * 60 + "production-secret-key-for-the-test",
+        ALLOWED_HOSTS="her2db.example.org",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "env,message",
+    [
+        ({"DEBUG": "maybe"}, "DEBUG must be true or false"),
+        ({"DEBUG": "False", "SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"CONN_MAX_AGE": "ten", "DATABASE_URL": "postgres://x@h/db"}, "CONN_MAX_AGE"),
+        ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL must be a postgres"),
+    ],
+)
+def test_bad_settings_stop_start_up_with_a_named_error(env, message):
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.django_db
+def test_ensure_admin_creates_once_and_prints_the_password_once(capsys):
+    call_command("ensure_admin")
+    first = capsys.readouterr().out
+    assert "Created admin login: admin / " in first
+    password = first.split("admin / ")[1].split()[0]
+    assert User.objects.get(username="admin").check_password(password)
+    call_command("ensure_admin")
+    second = capsys.readouterr().out
+    assert password not in second
+    assert User.objects.filter(username="admin").count() == 1

@@ -1,0 +1,44 @@
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from therapies.groups import CURATED_APPS
+
+
+def curated_labels(app_label: str) -> list[str]:
+    """The app's curated models, history tables left out, in dependency order."""
+    return [
+        model._meta.label
+        for model in apps.get_app_config(app_label).get_models()
+        if not model._meta.model_name.startswith("historical")
+    ]
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the database's curated data to fixtures/ as JSON with natural keys "
+        "(the files load_curated reads), one file per app."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dir", default=str(Path(settings.BASE_DIR) / "fixtures"), type=Path
+        )
+
+    def handle(self, *args, dir: Path, **options):
+        dir.mkdir(parents=True, exist_ok=True)
+        for app_label in CURATED_APPS:
+            path = dir / f"{app_label}.json"
+            call_command(
+                "dumpdata",
+                *curated_labels(app_label),
+                natural_foreign=True,
+                natural_primary=True,
+                indent=1,
+                output=str(path),
+                verbosity=0,
+            )
+            self.stdout.write(f"Wrote {path}")
