@@ -14,6 +14,40 @@ class CuratedForm(forms.ModelForm):
         help_text="Optional: why you made this change (kept in the history).",
         widget=forms.TextInput(attrs={"size": 80}),
     )
+    # The row's updated_at when the form was shown: a later save by someone
+    # else makes it stale, and this save is refused rather than overwriting.
+    edit_token = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "edit_token" in self.fields:
+            self.fields["edit_token"].initial = self._current_token()
+
+    def _current_token(self) -> str:
+        model = type(self.instance)
+        stamp = (
+            model._default_manager.filter(pk=self.instance.pk)
+            .values_list("updated_at", flat=True)
+            .first()
+        )
+        return stamp.isoformat() if stamp else ""
+
+    def clean(self):
+        cleaned = super().clean()
+        token = cleaned.get("edit_token")
+        if self.instance.pk and token and token != self._current_token():
+            latest = self.instance.history.order_by("-history_date").first()
+            who = getattr(latest, "history_user", None) or "someone else"
+            when = (
+                latest.history_date.strftime("%Y-%m-%d %H:%M:%S UTC") if latest else ""
+            )
+            raise forms.ValidationError(
+                f"This record was changed by {who} at {when} after you opened it. "
+                "Your changes were not saved, so that theirs stand: reload the "
+                "page to see the current version, then make your edit again.",
+                code="stale",
+            )
+        return cleaned
 
 
 class ThroughAutocompleteMixin:

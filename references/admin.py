@@ -86,7 +86,7 @@ class CitationAdmin(CuratedAdmin):
             {"fields": ["journal", "year", "volume", "issue", "pages", "abstract"]},
         ),
         ("Retraction", {"fields": ["retracted", "retraction_date", "retraction_note"]}),
-        (None, {"fields": ["change_reason", "created_at", "updated_at"]}),
+        (None, {"fields": ["change_reason", "edit_token", "created_at", "updated_at"]}),
     ]
 
     @admin.display(description="title")

@@ -1,5 +1,11 @@
-from django.contrib import admin
-from django.db.models import Count, Prefetch
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from her2db.admin_base import CuratedAdmin, ThroughAutocompleteMixin, external_link
 
@@ -113,7 +119,7 @@ class AgentAdmin(CuratedAdmin):
                 "classes": ["collapse"],
             },
         ),
-        (None, {"fields": ["change_reason", "created_at", "updated_at"]}),
+        (None, {"fields": ["change_reason", "edit_token", "created_at", "updated_at"]}),
     ]
 
     def get_queryset(self, request):
@@ -213,6 +219,42 @@ class EvidenceCitationInline(admin.TabularInline):
     extra = 0
     min_num = 1
     autocomplete_fields = ["citation"]
+    fields = ["citation", "quote", "location", "retraction_reviewed"]
+
+
+class RetractedCitationFilter(admin.SimpleListFilter):
+    title = "cites a retracted paper"
+    parameter_name = "retracted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes, not yet reviewed"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        flagged = Evidence.objects.citing_retracted().values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=flagged)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=flagged)
+        return queryset
+
+
+class TransitionForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Required to reject, send back or retire; kept in the history.",
+    )
+
+
+def _transition_action(action: str):
+    def run(modeladmin, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        url = reverse("admin:therapies_evidence_transition", args=[action])
+        return HttpResponseRedirect(f"{url}?ids={ids}")
+
+    label = action.replace("_", " ")
+    run.__name__ = f"transition_{action}"
+    return admin.action(description=f"{label.capitalize()} selected evidence")(run)
 
 
 @admin.register(Evidence)
@@ -224,9 +266,11 @@ class EvidenceAdmin(CuratedAdmin):
         "direction",
         "level",
         "status",
+        "retraction_flag",
     ]
     list_filter = [
         "status",
+        RetractedCitationFilter,
         "level",
         "effect",
         "direction",
@@ -247,13 +291,96 @@ class EvidenceAdmin(CuratedAdmin):
     ]
     autocomplete_fields = ["agents", "mechanism", "trials"]
     inlines = [EvidenceCitationInline]
-    readonly_fields = ["uid", "created_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "status_reason",
+        "created_by",
+        "submitted_by",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+        "uid",
+        "created_at",
+        "updated_at",
+    ]
+    actions = [_transition_action(a) for a in Evidence.TRANSITIONS]
 
     def get_queryset(self, request):
+        flagged = Evidence.objects.citing_retracted().filter(pk=OuterRef("pk"))
         return (
             super()
             .get_queryset(request)
             .prefetch_related(
                 Prefetch("agents", queryset=Agent.objects.only("id", "name"))
             )
+            .annotate(cites_retracted=Exists(flagged))
         )
+
+    @admin.display(description="retracted source", boolean=True)
+    def retraction_flag(self, obj):
+        return obj.cites_retracted
+
+    def render_change_form(self, request, context, add=False, change=False, **kw):
+        obj = context.get("original")
+        context["transitions"] = [
+            (action.replace("_", " ").capitalize(), action)
+            for action in (obj.allowed_transitions(request.user) if obj else [])
+        ]
+        return super().render_change_form(request, context, add, change, **kw)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        return [
+            path(
+                "transition/<str:action>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="therapies_evidence_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def transition_view(self, request, action):
+        """Confirm a review transition for one or many claims, with a reason."""
+        if action not in Evidence.TRANSITIONS:
+            raise Http404("No such transition.")
+        ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()]
+        claims = list(self.get_queryset(request).filter(pk__in=ids))
+        form = TransitionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            done = 0
+            for claim in claims:
+                try:
+                    with transaction.atomic():
+                        claim.transition(
+                            action, request.user, form.cleaned_data["reason"]
+                        )
+                    done += 1
+                except (ValidationError, PermissionDenied) as exc:
+                    messages.error(request, f"{claim}: {_message(exc)}")
+            if done:
+                messages.success(
+                    request,
+                    f"{action.replace('_', ' ').capitalize()}: {done} claim(s).",
+                )
+            return HttpResponseRedirect(reverse("admin:therapies_evidence_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{action.replace('_', ' ').capitalize()} evidence",
+            "claims": claims,
+            "form": form,
+            "opts": self.model._meta,
+            "action": action,
+        }
+        return TemplateResponse(
+            request, "admin/therapies/evidence/transition.html", context
+        )
+
+
+def _message(exc) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)

@@ -1,10 +1,12 @@
 import uuid
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from references.models import Citation, TimeStampedModel
@@ -804,6 +806,13 @@ class EvidenceQuerySet(models.QuerySet):
     def accepted(self):
         return self.filter(status=Evidence.Status.ACCEPTED)
 
+    def citing_retracted(self):
+        """Claims citing a retracted paper that no curator has reviewed since."""
+        return self.filter(
+            evidence_citations__citation__retracted=True,
+            evidence_citations__retraction_reviewed=False,
+        ).distinct()
+
     def visible_to(self, user):
         """Everything for those who may see unpublished claims, else accepted only."""
         if user.is_authenticated and user.has_perm(
@@ -892,7 +901,41 @@ class Evidence(TimeStampedModel):
     trials = models.ManyToManyField(
         Trial, through=EvidenceTrial, related_name="evidence", blank=True
     )
-    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    # Review workflow: changed only through transition(), never by a form.
+    status = models.CharField(
+        max_length=10, choices=Status, default=Status.DRAFT, editable=False
+    )
+    status_reason = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Why it was rejected, sent back or retired.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords(m2m_fields=[agents, trials])
 
     objects = EvidenceManager()
@@ -924,6 +967,61 @@ class Evidence(TimeStampedModel):
     def natural_key(self):
         return (str(self.uid),)
 
+    # action: (states it starts from, state it leads to, permission, reason needed)
+    TRANSITIONS = {
+        "submit": ({Status.DRAFT}, Status.SUBMITTED, "change_evidence", False),
+        "accept": ({Status.SUBMITTED}, Status.ACCEPTED, "review_evidence", False),
+        "reject": ({Status.SUBMITTED}, Status.REJECTED, "review_evidence", True),
+        "send_back": ({Status.SUBMITTED}, Status.DRAFT, "review_evidence", True),
+        "retire": ({Status.ACCEPTED}, Status.RETIRED, "review_evidence", True),
+        "revise": ({Status.REJECTED}, Status.DRAFT, "change_evidence", False),
+    }
+
+    def allowed_transitions(self, user) -> list[str]:
+        return [
+            action
+            for action, (sources, _, perm, _) in self.TRANSITIONS.items()
+            if self.status in sources
+            and user.has_perm(f"therapies.{perm}")
+            and not (action == "accept" and self.submitted_by_id == user.pk)
+        ]
+
+    def transition(self, action: str, user, reason: str = "") -> None:
+        """Move the claim through review, recording who, when and why.
+
+        Raises PermissionDenied when the user may not, ValidationError when the
+        claim's state or a missing reason forbids it.
+        """
+        if action not in self.TRANSITIONS:
+            raise ValidationError(f"Unknown action {action!r}.")
+        sources, target, perm, needs_reason = self.TRANSITIONS[action]
+        if not user.has_perm(f"therapies.{perm}"):
+            raise PermissionDenied(f"You may not {action.replace('_', ' ')} evidence.")
+        if self.status not in sources:
+            raise ValidationError(
+                f"Cannot {action.replace('_', ' ')} evidence that is "
+                f"{self.get_status_display().lower()}."
+            )
+        if action == "accept" and self.submitted_by_id == user.pk:
+            raise PermissionDenied("Nobody accepts their own submission.")
+        reason = (reason or "").strip()
+        if needs_reason and not reason:
+            raise ValidationError({"reason": f"A reason is required to {action}."})
+        now = timezone.now()
+        if action == "submit":
+            self.submitted_by, self.submitted_at = user, now
+        elif perm == "review_evidence":
+            self.reviewed_by, self.reviewed_at = user, now
+        self.status = target
+        self.status_reason = reason
+        self._change_reason = f"{action}: {reason}" if reason else action
+        self._history_user = user
+        self.save()
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.ACCEPTED
+
 
 class EvidenceCitationManager(models.Manager):
     def get_by_natural_key(self, uid, citekey):
@@ -944,6 +1042,11 @@ class EvidenceCitation(models.Model):
     quote = models.TextField(blank=True, help_text="The supporting words, verbatim.")
     location = models.CharField(
         max_length=120, blank=True, help_text='Where the quote stands, e.g. "Fig. 2".'
+    )
+    retraction_reviewed = models.BooleanField(
+        default=False,
+        help_text="A curator has reviewed this claim since the citation was "
+        "retracted; clears the retraction flag.",
     )
     history = HistoricalRecords()
 
