@@ -704,6 +704,12 @@ class TrialArm(models.Model):
     label = models.CharField(max_length=200)
     role = models.CharField(max_length=20, choices=Role, default=Role.EXPERIMENTAL)
     description = models.TextField(blank=True)
+    physicians_choice = models.BooleanField(
+        "physician's choice",
+        default=False,
+        help_text="The treatment is chosen per patient; the agents listed are the "
+        "options (possibly none when the registry does not fix them).",
+    )
     agents = models.ManyToManyField(
         Agent, through=TrialArmAgent, related_name="trial_arms", blank=True
     )
