@@ -7,7 +7,14 @@ class TherapiesConfig(AppConfig):
     verbose_name = "Therapies and resistance"
 
     def ready(self):
+        from simple_history.signals import post_create_historical_record
+
+        from .changes import record_change
         from .groups import sync_groups
 
         # After migrate, when every curated model's permissions exist.
         post_migrate.connect(sync_groups, sender=self, dispatch_uid="her2db_groups")
+        # Every recorded history row of public data also feeds the change feed.
+        post_create_historical_record.connect(
+            record_change, dispatch_uid="her2db_change_feed"
+        )

@@ -1,0 +1,102 @@
+"""The change feed: one ChangeEntry per change to public data.
+
+Written from django-simple-history's post_create_historical_record signal, so
+that every path that records history (admin, API, importers, transitions)
+feeds it. Changes that never were public (a draft's edits) are not written;
+a claim leaving the accepted state is reported as withdrawn ("deleted").
+"""
+
+from references.models import Author, Citation, CitationAuthor
+
+from .models import (
+    Agent,
+    AgentAlias,
+    AgentTarget,
+    Approval,
+    ChangeEntry,
+    Evidence,
+    EvidenceCitation,
+    Mechanism,
+    Target,
+    Trial,
+    TrialArm,
+)
+
+# Resources and how a program names them.
+RESOURCES = {
+    Citation: ("citation", lambda o: o.citekey),
+    Author: ("author", lambda o: str(o)),
+    Target: ("target", lambda o: o.symbol),
+    Agent: ("agent", lambda o: o.slug),
+    Mechanism: ("mechanism", lambda o: o.slug),
+    Trial: ("trial", lambda o: o.nct_id),
+    Evidence: ("evidence", lambda o: str(o.uid)),
+}
+# Rows edited as part of a parent: (parent attribute, field name in the feed).
+CHILDREN = {
+    CitationAuthor: ("citation", "authors"),
+    AgentAlias: ("agent", "aliases"),
+    AgentTarget: ("agent", "targets"),
+    Approval: ("agent", "approvals"),
+    TrialArm: ("trial", "arms"),
+    EvidenceCitation: ("evidence", "citations"),
+}
+ACTIONS = {"+": ChangeEntry.Action.CREATED, "~": ChangeEntry.Action.UPDATED}
+ACCEPTED = Evidence.Status.ACCEPTED
+
+
+def changed_fields(history_instance) -> list[str]:
+    previous = history_instance.prev_record
+    if history_instance.history_type != "~" or previous is None:
+        return []
+    delta = history_instance.diff_against(previous)
+    return sorted(change.field for change in delta.changes)
+
+
+def entry_for(instance, history_instance) -> ChangeEntry | None:
+    model = type(instance)
+    kind_type = history_instance.history_type
+    if model in CHILDREN:
+        attribute, field = CHILDREN[model]
+        try:
+            parent = getattr(instance, attribute)
+        except Exception:  # the parent is being deleted with its children
+            return None
+        if isinstance(parent, Evidence) and parent.status != ACCEPTED:
+            return None
+        kind, name = RESOURCES[type(parent)]
+        return ChangeEntry(
+            kind=kind,
+            identifier=name(parent),
+            action=ChangeEntry.Action.UPDATED,
+            changed_at=history_instance.history_date,
+            fields=[field],
+        )
+    if model not in RESOURCES:
+        return None
+    kind, name = RESOURCES[model]
+    action = ACTIONS.get(kind_type, ChangeEntry.Action.DELETED)
+    fields = changed_fields(history_instance)
+    if model is Evidence:
+        previous = history_instance.prev_record
+        was_public = previous is not None and previous.status == ACCEPTED
+        is_public = kind_type != "-" and instance.status == ACCEPTED
+        if not (was_public or is_public):
+            return None
+        if is_public and not was_public:
+            action, fields = ChangeEntry.Action.CREATED, []
+        elif was_public and not is_public:
+            action, fields = ChangeEntry.Action.DELETED, []
+    return ChangeEntry(
+        kind=kind,
+        identifier=name(instance),
+        action=action,
+        changed_at=history_instance.history_date,
+        fields=fields,
+    )
+
+
+def record_change(sender, instance, history_instance, using=None, **kwargs):
+    entry = entry_for(instance, history_instance)
+    if entry is not None:
+        entry.save(using=using)
