@@ -24,10 +24,15 @@ CURATORS = "Curators"
 EDITORS = "Editors"
 
 
+# Records the system keeps about the curated data, not curated data itself.
+NOT_CURATED = {"changeentry"}
+
+
 def curated_models(apps):
     for label in CURATED_APPS:
         for model in apps.get_app_config(label).get_models():
-            if not model._meta.model_name.startswith("historical"):
+            name = model._meta.model_name
+            if not name.startswith("historical") and name not in NOT_CURATED:
                 yield model
 
 

@@ -5,15 +5,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from therapies.groups import CURATED_APPS
+from therapies.groups import CURATED_APPS, curated_models
 
 
 def curated_labels(app_label: str) -> list[str]:
     """The app's curated models, history tables left out, in dependency order."""
     return [
         model._meta.label
-        for model in apps.get_app_config(app_label).get_models()
-        if not model._meta.model_name.startswith("historical")
+        for model in curated_models(apps)
+        if model._meta.app_label == app_label
     ]
 
 
