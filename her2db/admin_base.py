@@ -1,10 +1,21 @@
 """What every curated model's admin shares: history with a reason, timestamps,
 autocomplete for many-to-many relations that go through an explicit table."""
 
+from datetime import timedelta
+
 from django import forms
+from django.contrib import messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import CASCADE
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import get_m2m_reverse_field_name
 
 
 class CuratedForm(forms.ModelForm):
@@ -74,16 +85,105 @@ class ThroughAutocompleteMixin:
         return db_field.formfield(**kwargs)
 
 
+def restore_deleted(record, user):
+    """Bring a deleted record back from its history, with its owned rows and
+    relations as they were just before the delete. Returns the restored object."""
+    model = record.instance_type
+    obj = record.instance
+    obj._change_reason = "restored from history"
+    obj._history_user = user
+    obj.save(force_insert=True)
+    # Rows deleted with it by CASCADE, recorded in their own history.
+    window = (record.history_date - timedelta(seconds=5), record.history_date)
+    for relation in model._meta.related_objects:
+        child = relation.related_model
+        if not hasattr(child, "history") or relation.on_delete is not CASCADE:
+            continue
+        gone = child.history.filter(
+            history_type="-",
+            history_date__range=window,
+            **{relation.field.attname: obj.pk},
+        )
+        for child_record in gone:
+            if not child._default_manager.filter(pk=child_record.id).exists():
+                row = child_record.instance
+                row._change_reason = "restored from history"
+                row._history_user = user
+                row.save(force_insert=True)
+    # Many-to-many links kept in the last record before the delete.
+    before = (
+        model.history.filter(id=obj.pk, history_date__lt=record.history_date)
+        .exclude(history_type="-")
+        .order_by("-history_date")
+        .first()
+    )
+    for field in getattr(record, "_history_m2m_fields", []) if before else []:
+        target = get_m2m_reverse_field_name(field)
+        ids = [
+            getattr(row, f"{target}_id") for row in getattr(before, field.name).all()
+        ]
+        getattr(obj, field.name).set(ids)
+    return obj
+
+
 class CuratedAdmin(ThroughAutocompleteMixin, SimpleHistoryAdmin):
     form = CuratedForm
     readonly_fields = ["created_at", "updated_at"]
     list_per_page = 50
+    change_list_template = "admin/curated_change_list.html"
 
     def save_model(self, request, obj, form, change):
         reason = form.cleaned_data.get("change_reason")
         if reason:
             obj._change_reason = reason
         super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "deleted/",
+                self.admin_site.admin_view(self.deleted_view),
+                name="{}_{}_deleted".format(*info),
+            ),
+            path(
+                "deleted/<int:history_id>/restore/",
+                self.admin_site.admin_view(self.restore_view),
+                name="{}_{}_restore".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def deleted_records(self):
+        history = self.model.history
+        live = self.model._default_manager.values("pk")
+        latest = history.filter(history_type="-").exclude(id__in=live)
+        return latest.order_by("-history_date").select_related("history_user")
+
+    def deleted_view(self, request):
+        """Records deleted from this table that an editor can bring back."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Deleted {self.opts.verbose_name_plural}",
+            "opts": self.opts,
+            "records": self.deleted_records()[:200],
+            "can_restore": self.has_delete_permission(request),
+        }
+        return TemplateResponse(request, "admin/curated_deleted.html", context)
+
+    def restore_view(self, request, history_id):
+        if request.method != "POST" or not self.has_delete_permission(request):
+            raise PermissionDenied
+        record = get_object_or_404(self.deleted_records(), history_id=history_id)
+        with transaction.atomic():
+            obj = restore_deleted(record, request.user)
+        messages.success(request, f"Restored {self.opts.verbose_name} “{obj}”.")
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(
+            reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
+        )
 
 
 def external_link(url: str, text: str):

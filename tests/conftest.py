@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.test import Client
 
 from references.models import Author, Citation, CitationAuthor
 from therapies.models import (
@@ -133,17 +134,19 @@ def nobody(db) -> User:
     return _user_in(None, "nobody")
 
 
-@pytest.fixture
-def curator_client(client, curator):
-    curator.is_staff = True
-    curator.save()
-    client.force_login(curator)
+def staff_client(user: User) -> Client:
+    user.is_staff = True
+    user.save()
+    client = Client()
+    client.force_login(user)
     return client
 
 
 @pytest.fixture
-def editor_client(client, editor):
-    editor.is_staff = True
-    editor.save()
-    client.force_login(editor)
-    return client
+def curator_client(curator) -> Client:
+    return staff_client(curator)
+
+
+@pytest.fixture
+def editor_client(editor) -> Client:
+    return staff_client(editor)

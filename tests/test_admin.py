@@ -262,3 +262,43 @@ def test_author_autocomplete_answers(curator_client):
     )
     assert response.status_code == 200
     assert response.json()["results"][0]["text"] == "Baselga J"
+
+
+def test_editor_restores_a_deleted_claim_with_its_citations_and_agents(
+    editor_client, curator_client
+):
+    agents = [make_agent(), make_agent()]
+    citation = make_citation()
+    evidence = make_evidence(agents=agents, citations=[citation])
+    evidence.evidence_citations.update(quote="the words")
+    pk, uid = evidence.pk, evidence.uid
+    delete = reverse("admin:therapies_evidence_delete", args=[pk])
+    assert editor_client.post(delete, {"post": "yes"}).status_code == 302
+    assert not Evidence.objects.filter(pk=pk).exists()
+
+    deleted = reverse("admin:therapies_evidence_deleted")
+    page = curator_client.get(deleted)
+    assert page.status_code == 200
+    record = page.context["records"][0]
+    assert not page.context["can_restore"]  # curators see, editors restore
+    restore = reverse("admin:therapies_evidence_restore", args=[record.history_id])
+    assert curator_client.post(restore).status_code == 403
+
+    assert editor_client.post(restore).status_code == 302
+    restored = Evidence.objects.get(pk=pk)
+    assert restored.uid == uid
+    assert set(restored.agents.all()) == set(agents)
+    assert restored.evidence_citations.get().quote == "the words"
+    assert restored.history.latest().history_change_reason == "restored from history"
+    assert editor_client.get(deleted).context["records"].count() == 0
+
+
+def test_deleting_a_used_record_lists_what_depends_on_it(editor_client):
+    agent = make_agent(name="usedumab")
+    make_evidence(agents=[agent])
+    response = editor_client.get(
+        reverse("admin:therapies_agent_delete", args=[agent.pk])
+    )
+    body = response.content.decode()
+    assert "protected" in body.lower()
+    assert "usedumab" in body

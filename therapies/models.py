@@ -1103,4 +1103,5 @@ class ChangeEntry(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.changed_at:%Y-%m-%d %H:%M} {self.action} {self.kind} {self.identifier}"
+        when = f"{self.changed_at:%Y-%m-%d %H:%M}"
+        return f"{when} {self.action} {self.kind} {self.identifier}"

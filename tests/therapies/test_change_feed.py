@@ -2,8 +2,8 @@
 
 import pytest
 
-from therapies.models import AgentAlias, ChangeEntry, Evidence, EvidenceCitation
 from tests.conftest import make_agent, make_citation, make_evidence
+from therapies.models import AgentAlias, ChangeEntry, Evidence, EvidenceCitation
 
 pytestmark = pytest.mark.django_db
 

@@ -5,25 +5,95 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from references.models import Author, Citation
+from tests.conftest import make_author, make_mechanism, make_trial
 from therapies.management.commands.check_data import find_problems
 from therapies.models import Agent, Evidence, Mechanism, Target, Trial, TrialArm
-from tests.conftest import make_author, make_mechanism, make_trial
 
 pytestmark = pytest.mark.django_db
 
-REQUIRED_AGENTS = """trastuzumab pertuzumab pertuzumab-trastuzumab-hyaluronidase margetuximab
-trastuzumab-emtansine trastuzumab-deruxtecan trastuzumab-duocarmazine disitamab-vedotin
-lapatinib neratinib tucatinib pyrotinib afatinib zanidatamab everolimus alpelisib
-inavolisib palbociclib abemaciclib ribociclib fulvestrant capecitabine docetaxel
-paclitaxel vinorelbine""".split()
+REQUIRED_AGENTS = [
+    "trastuzumab",
+    "pertuzumab",
+    "pertuzumab-trastuzumab-hyaluronidase",
+    "margetuximab",
+    "trastuzumab-emtansine",
+    "trastuzumab-deruxtecan",
+    "trastuzumab-duocarmazine",
+    "disitamab-vedotin",
+    "lapatinib",
+    "neratinib",
+    "tucatinib",
+    "pyrotinib",
+    "afatinib",
+    "zanidatamab",
+    "everolimus",
+    "alpelisib",
+    "inavolisib",
+    "palbociclib",
+    "abemaciclib",
+    "ribociclib",
+    "fulvestrant",
+    "capecitabine",
+    "docetaxel",
+    "paclitaxel",
+    "vinorelbine",
+]
 
-REQUIRED_TARGETS = """ERBB2 EGFR ERBB3 ERBB4 PIK3CA PTEN MTOR CDK4 CDK6 CCND1 ESR1 AXL MET
-IGF1R FGFR1 SRC FASN NRG1 ABCC1 ABCB1 SLC46A3 FCGR3A FCGR2A""".split()
+REQUIRED_TARGETS = [
+    "ERBB2",
+    "EGFR",
+    "ERBB3",
+    "ERBB4",
+    "PIK3CA",
+    "PTEN",
+    "MTOR",
+    "CDK4",
+    "CDK6",
+    "CCND1",
+    "ESR1",
+    "AXL",
+    "MET",
+    "IGF1R",
+    "FGFR1",
+    "SRC",
+    "FASN",
+    "NRG1",
+    "ABCC1",
+    "ABCB1",
+    "SLC46A3",
+    "FCGR3A",
+    "FCGR2A",
+]
 
-REQUIRED_TRIALS = """CLEOPATRA APHINITY KATHERINE EMILIA TH3RESA MARIANNE DESTINY-Breast01
-DESTINY-Breast02 DESTINY-Breast03 DESTINY-Breast04 DAISY HER2CLIMB NALA ExteNET SOPHIA
-TULIP BOLERO-1 BOLERO-3 NeoALTTO ALTTO HERA NeoSphere PHOEBE monarcHER PATINA
-BERENICE FeDeriCa""".split() + ["NSABP B-31", "NCCTG N9831"]
+REQUIRED_TRIALS = [
+    "CLEOPATRA",
+    "APHINITY",
+    "KATHERINE",
+    "EMILIA",
+    "TH3RESA",
+    "MARIANNE",
+    "DESTINY-Breast01",
+    "DESTINY-Breast02",
+    "DESTINY-Breast03",
+    "DESTINY-Breast04",
+    "DAISY",
+    "HER2CLIMB",
+    "NALA",
+    "ExteNET",
+    "SOPHIA",
+    "TULIP",
+    "BOLERO-1",
+    "BOLERO-3",
+    "NeoALTTO",
+    "ALTTO",
+    "HERA",
+    "NeoSphere",
+    "PHOEBE",
+    "monarcHER",
+    "PATINA",
+    "BERENICE",
+    "FeDeriCa",
+] + ["NSABP B-31", "NCCTG N9831"]
 
 CATEGORIES = {c for c, _ in Mechanism.Category.choices}
 

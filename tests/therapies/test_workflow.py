@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from references.models import Citation
-from therapies.models import Evidence, EvidenceCitation
 from tests.conftest import _user_in, make_citation, make_evidence, make_target
+from therapies.models import Evidence, EvidenceCitation
 
 pytestmark = pytest.mark.django_db
 
