@@ -1,0 +1,361 @@
+"""Targets, agents, how agents act on targets, and their approvals."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
+
+from references.models import Citation, TimeStampedModel
+
+from .validators import (
+    validate_chembl_id,
+    validate_drugbank_id,
+    validate_gene_symbol,
+    validate_hgnc_id,
+    validate_ncit_id,
+    validate_uniprot,
+)
+
+
+class TargetManager(models.Manager):
+    def get_by_natural_key(self, symbol):
+        return self.get(symbol=symbol)
+
+
+class Target(TimeStampedModel):
+    """A gene or its protein product that agents act on or mechanisms involve."""
+
+    symbol = models.CharField(
+        "HGNC symbol", max_length=32, unique=True, validators=[validate_gene_symbol]
+    )
+    name = models.CharField(max_length=255, help_text="HGNC approved name.")
+    aliases = models.CharField(
+        max_length=255, blank=True, help_text='Comma-separated, e.g. "HER2, NEU".'
+    )
+    hgnc_id = models.CharField(
+        "HGNC id", max_length=16, blank=True, validators=[validate_hgnc_id]
+    )
+    uniprot_id = models.CharField(
+        "UniProt accession", max_length=10, blank=True, validators=[validate_uniprot]
+    )
+    history = HistoricalRecords()
+
+    objects = TargetManager()
+
+    class Meta:
+        ordering = ["symbol"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hgnc_id"],
+                condition=~Q(hgnc_id=""),
+                name="%(app_label)s_%(class)s_unique_hgnc_id",
+                violation_error_message="Another target has this HGNC id.",
+            ),
+            models.UniqueConstraint(
+                fields=["uniprot_id"],
+                condition=~Q(uniprot_id=""),
+                name="%(app_label)s_%(class)s_unique_uniprot_id",
+                violation_error_message="Another target has this UniProt accession.",
+            ),
+            models.CheckConstraint(
+                condition=Q(hgnc_id="") | Q(hgnc_id__startswith="HGNC:"),
+                name="%(app_label)s_%(class)s_hgnc_id_form",
+                violation_error_message='An HGNC id starts with "HGNC:".',
+            ),
+        ]
+
+    def __str__(self):
+        return self.symbol
+
+    def natural_key(self):
+        return (self.symbol,)
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.split(",") if a.strip()]
+
+
+class AgentQuerySet(models.QuerySet):
+    def search(self, text: str):
+        return self.filter(
+            Q(name__icontains=text)
+            | Q(abbreviation__icontains=text)
+            | Q(aliases__alias__icontains=text)
+        ).distinct()
+
+
+class AgentManager(models.Manager.from_queryset(AgentQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Agent(TimeStampedModel):
+    """A therapeutic agent, named by its international nonproprietary name."""
+
+    class Modality(models.TextChoices):
+        MONOCLONAL_ANTIBODY = "MONOCLONAL_ANTIBODY", "Monoclonal antibody"
+        BISPECIFIC_ANTIBODY = "BISPECIFIC_ANTIBODY", "Bispecific antibody"
+        ANTIBODY_DRUG_CONJUGATE = "ANTIBODY_DRUG_CONJUGATE", "Antibody-drug conjugate"
+        TYROSINE_KINASE_INHIBITOR = (
+            "TYROSINE_KINASE_INHIBITOR",
+            "Tyrosine kinase inhibitor",
+        )
+        SMALL_MOLECULE = "SMALL_MOLECULE", "Other small molecule"
+        ENDOCRINE = "ENDOCRINE", "Endocrine therapy"
+        CHEMOTHERAPY = "CHEMOTHERAPY", "Chemotherapy"
+        IMMUNOTHERAPY = "IMMUNOTHERAPY", "Immunotherapy"
+        VACCINE = "VACCINE", "Vaccine"
+        OTHER = "OTHER", "Other"
+
+    class Status(models.TextChoices):
+        APPROVED = "APPROVED", "Approved (see approvals for where and for what)"
+        INVESTIGATIONAL = "INVESTIGATIONAL", "Investigational"
+        DISCONTINUED = "DISCONTINUED", "Discontinued"
+
+    name = models.CharField(
+        max_length=200, unique=True, help_text="International nonproprietary name."
+    )
+    slug = models.SlugField(max_length=200, unique=True)
+    abbreviation = models.CharField(max_length=40, blank=True, help_text='e.g. "T-DXd"')
+    modality = models.CharField(max_length=32, choices=Modality)
+    mechanism_of_action = models.TextField(blank=True)
+    development_status = models.CharField(
+        max_length=16, choices=Status, default=Status.INVESTIGATIONAL
+    )
+    chembl_id = models.CharField(
+        "ChEMBL id", max_length=20, blank=True, validators=[validate_chembl_id]
+    )
+    drugbank_id = models.CharField(
+        "DrugBank id", max_length=7, blank=True, validators=[validate_drugbank_id]
+    )
+    ncit_id = models.CharField(
+        "NCIt code", max_length=8, blank=True, validators=[validate_ncit_id]
+    )
+    # Antibody-drug conjugates only.
+    payload = models.CharField(max_length=200, blank=True)
+    linker = models.CharField(max_length=200, blank=True)
+    linker_cleavable = models.BooleanField(null=True, blank=True)
+    drug_to_antibody_ratio = models.DecimalField(
+        "drug-to-antibody ratio",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.1), MaxValueValidator(20)],
+    )
+    targets = models.ManyToManyField(
+        Target, through="therapies.AgentTarget", related_name="agents", blank=True
+    )
+    history = HistoricalRecords()
+
+    objects = AgentManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chembl_id"],
+                condition=~Q(chembl_id=""),
+                name="%(app_label)s_%(class)s_unique_chembl_id",
+                violation_error_message="Another agent has this ChEMBL id.",
+            ),
+            models.UniqueConstraint(
+                fields=["drugbank_id"],
+                condition=~Q(drugbank_id=""),
+                name="%(app_label)s_%(class)s_unique_drugbank_id",
+                violation_error_message="Another agent has this DrugBank id.",
+            ),
+            models.CheckConstraint(
+                condition=Q(drug_to_antibody_ratio__isnull=True)
+                | Q(drug_to_antibody_ratio__gt=0, drug_to_antibody_ratio__lte=20),
+                name="%(app_label)s_%(class)s_dar_range",
+                violation_error_message="The drug-to-antibody ratio lies in (0, 20].",
+            ),
+            # Payload, linker and DAR describe conjugates and nothing else.
+            models.CheckConstraint(
+                condition=Q(modality="ANTIBODY_DRUG_CONJUGATE")
+                | Q(
+                    payload="",
+                    linker="",
+                    linker_cleavable__isnull=True,
+                    drug_to_antibody_ratio__isnull=True,
+                ),
+                name="%(app_label)s_%(class)s_conjugate_fields_only_on_adcs",
+                violation_error_message="Payload, linker and drug-to-antibody ratio "
+                "apply only to antibody-drug conjugates.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    @property
+    def chembl_url(self) -> str:
+        if not self.chembl_id:
+            return ""
+        return f"https://www.ebi.ac.uk/chembl/explore/compound/{self.chembl_id}"
+
+
+class AgentAliasManager(models.Manager):
+    def get_by_natural_key(self, slug, alias):
+        return self.get(agent__slug=slug, alias=alias)
+
+
+class AgentAlias(models.Model):
+    """Another name of an agent: brand, code name or synonym."""
+
+    class Kind(models.TextChoices):
+        BRAND = "BRAND", "Brand name"
+        CODE = "CODE", "Code name"
+        SYNONYM = "SYNONYM", "Synonym"
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=200)
+    kind = models.CharField(max_length=8, choices=Kind, default=Kind.SYNONYM)
+    history = HistoricalRecords()
+
+    objects = AgentAliasManager()
+
+    class Meta:
+        ordering = ["agent", "alias"]
+        verbose_name_plural = "agent aliases"
+        constraints = [
+            # An alias must resolve to one agent, whatever its case.
+            models.UniqueConstraint(
+                Lower("alias"),
+                name="%(app_label)s_%(class)s_unique_alias_ci",
+                violation_error_message="This alias already names an agent.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.alias
+
+    def natural_key(self):
+        return (self.agent.slug, self.alias)
+
+    natural_key.dependencies = ["therapies.agent"]
+
+
+class AgentTargetManager(models.Manager):
+    def get_by_natural_key(self, slug, symbol):
+        return self.get(agent__slug=slug, target__symbol=symbol)
+
+
+class AgentTarget(models.Model):
+    """How an agent acts on a target: action, binding site, reversibility."""
+
+    class Action(models.TextChoices):
+        INHIBITOR = "INHIBITOR", "Inhibitor"
+        ANTAGONIST = "ANTAGONIST", "Antagonist"
+        BINDER = "BINDER", "Binder"
+        DEGRADER = "DEGRADER", "Degrader"
+        MODULATOR = "MODULATOR", "Modulator"
+        OTHER = "OTHER", "Other"
+
+    class Reversibility(models.TextChoices):
+        REVERSIBLE = "REVERSIBLE", "Reversible"
+        IRREVERSIBLE = "IRREVERSIBLE", "Irreversible"
+
+    agent = models.ForeignKey(
+        Agent, on_delete=models.CASCADE, related_name="agent_targets"
+    )
+    target = models.ForeignKey(
+        Target, on_delete=models.PROTECT, related_name="agent_targets"
+    )
+    action = models.CharField(max_length=12, choices=Action)
+    binding_site = models.CharField(
+        max_length=200, blank=True, help_text='e.g. "extracellular domain II"'
+    )
+    reversibility = models.CharField(max_length=12, choices=Reversibility, blank=True)
+    history = HistoricalRecords()
+
+    objects = AgentTargetManager()
+
+    class Meta:
+        ordering = ["agent", "target"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "target"],
+                name="%(app_label)s_%(class)s_unique_pair",
+                violation_error_message="This agent already has this target.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agent} → {self.target} ({self.get_action_display().lower()})"
+
+    def natural_key(self):
+        return (self.agent.slug, self.target.symbol)
+
+    natural_key.dependencies = ["therapies.agent", "therapies.target"]
+
+
+class ApprovalManager(models.Manager):
+    def get_by_natural_key(self, slug, agency, date, indication):
+        return self.get(
+            agent__slug=slug, agency=agency, date=date, indication=indication
+        )
+
+
+class Approval(TimeStampedModel):
+    """A regulatory approval: who approved the agent, when, and for what."""
+
+    class Agency(models.TextChoices):
+        FDA = "FDA", "US FDA"
+        EMA = "EMA", "EMA (European Commission)"
+        NMPA = "NMPA", "China NMPA"
+        PMDA = "PMDA", "Japan PMDA"
+        MHRA = "MHRA", "UK MHRA"
+        OTHER = "OTHER", "Other"
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="approvals")
+    agency = models.CharField(max_length=8, choices=Agency)
+    date = models.DateField()
+    indication = models.CharField(max_length=500)
+    her2_positive_breast = models.BooleanField(
+        "HER2-positive breast cancer",
+        default=False,
+        help_text="Is this indication HER2-positive breast cancer?",
+    )
+    accelerated = models.BooleanField(default=False)
+    reference = models.CharField(
+        max_length=120, blank=True, help_text='Application or label, e.g. "BLA 125427".'
+    )
+    citation = models.ForeignKey(
+        Citation,
+        on_delete=models.PROTECT,
+        related_name="approvals",
+        null=True,
+        blank=True,
+    )
+    history = HistoricalRecords()
+
+    objects = ApprovalManager()
+
+    class Meta:
+        ordering = ["agent", "date", "agency", "indication"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "agency", "date", "indication"],
+                name="%(app_label)s_%(class)s_unique_approval",
+                violation_error_message="This approval is already recorded.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(indication=""),
+                name="%(app_label)s_%(class)s_indication_required",
+                violation_error_message="An approval says what it is for.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.agent} · {self.agency} {self.date:%Y-%m-%d}"
+
+    def natural_key(self):
+        return (self.agent.slug, self.agency, self.date.isoformat(), self.indication)
+
+    natural_key.dependencies = ["therapies.agent"]

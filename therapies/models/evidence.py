@@ -1,0 +1,356 @@
+"""Evidence: curated claims tying agents to mechanisms, and their review."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from references.models import Citation, TimeStampedModel
+
+from .agents import Agent
+from .trials import Trial
+
+
+class EvidenceAgentManager(models.Manager):
+    def get_by_natural_key(self, uid, slug):
+        return self.get(evidence__uid=uid, agent__slug=slug)
+
+
+class EvidenceAgent(models.Model):
+    """An agent that a claim is about (several make a combination)."""
+
+    evidence = models.ForeignKey(
+        "therapies.Evidence", on_delete=models.CASCADE, related_name="evidence_agents"
+    )
+    agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, related_name="evidence_agents"
+    )
+
+    objects = EvidenceAgentManager()
+
+    class Meta:
+        ordering = ["evidence", "agent"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evidence", "agent"],
+                name="%(app_label)s_%(class)s_unique_pair",
+                violation_error_message="This agent is already in the claim.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.evidence_id} · {self.agent}"
+
+    def natural_key(self):
+        return (str(self.evidence.uid), self.agent.slug)
+
+    natural_key.dependencies = ["therapies.evidence", "therapies.agent"]
+
+
+class EvidenceTrialManager(models.Manager):
+    def get_by_natural_key(self, uid, nct_id):
+        return self.get(evidence__uid=uid, trial__nct_id=nct_id)
+
+
+class EvidenceTrial(models.Model):
+    """A trial whose data a claim rests on."""
+
+    evidence = models.ForeignKey(
+        "therapies.Evidence", on_delete=models.CASCADE, related_name="evidence_trials"
+    )
+    trial = models.ForeignKey(
+        "therapies.Trial", on_delete=models.PROTECT, related_name="evidence_trials"
+    )
+
+    objects = EvidenceTrialManager()
+
+    class Meta:
+        ordering = ["evidence", "trial"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evidence", "trial"],
+                name="%(app_label)s_%(class)s_unique_pair",
+                violation_error_message="This trial is already linked.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.evidence_id} · {self.trial}"
+
+    def natural_key(self):
+        return (str(self.evidence.uid), self.trial.nct_id)
+
+    natural_key.dependencies = ["therapies.evidence", "therapies.trial"]
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def accepted(self):
+        return self.filter(status=Evidence.Status.ACCEPTED)
+
+    def citing_retracted(self):
+        """Claims citing a retracted paper that no curator has reviewed since."""
+        return self.filter(
+            evidence_citations__citation__retracted=True,
+            evidence_citations__retraction_reviewed=False,
+        ).distinct()
+
+    def visible_to(self, user):
+        """Everything for those who may see unpublished claims, else accepted only."""
+        if user.is_authenticated and user.has_perm(
+            "therapies.view_unpublished_evidence"
+        ):
+            return self
+        return self.accepted()
+
+
+class EvidenceManager(models.Manager.from_queryset(EvidenceQuerySet)):
+    def get_by_natural_key(self, uid):
+        return self.get(uid=uid)
+
+
+class Evidence(TimeStampedModel):
+    """A curated claim tying agents to a resistance mechanism, with its sources."""
+
+    class Effect(models.TextChoices):
+        CONFERS_RESISTANCE = "CONFERS_RESISTANCE", "Confers resistance"
+        REDUCES_SENSITIVITY = "REDUCES_SENSITIVITY", "Reduces sensitivity"
+        OVERCOMES_RESISTANCE = (
+            "OVERCOMES_RESISTANCE",
+            "Overcomes or restores sensitivity",
+        )
+        NO_EFFECT = "NO_EFFECT", "No effect on sensitivity"
+
+    class Direction(models.TextChoices):
+        SUPPORTS = "SUPPORTS", "Supports"
+        DOES_NOT_SUPPORT = "DOES_NOT_SUPPORT", "Does not support"
+
+    # CIViC's evidence levels.
+    class Level(models.TextChoices):
+        A = "A", "A: validated"
+        B = "B", "B: clinical"
+        C = "C", "C: case study"
+        D = "D", "D: preclinical"
+        E = "E", "E: inferential"
+
+    class Origin(models.TextChoices):
+        INTRINSIC = "INTRINSIC", "Intrinsic (de novo)"
+        ACQUIRED = "ACQUIRED", "Acquired"
+        UNKNOWN = "UNKNOWN", "Not stated"
+
+    class ModelSystem(models.TextChoices):
+        PATIENTS = "PATIENTS", "Patients (observational)"
+        CLINICAL_TRIAL = "CLINICAL_TRIAL", "Clinical trial"
+        PDX = "PDX", "Patient-derived xenograft"
+        CELL_LINE = "CELL_LINE", "Cell line"
+        ANIMAL_MODEL = "ANIMAL_MODEL", "Animal model"
+        OTHER = "OTHER", "Other"
+
+    class Status(models.TextChoices):
+        DRAFT = "DRAFT", "Draft"
+        SUBMITTED = "SUBMITTED", "Submitted for review"
+        ACCEPTED = "ACCEPTED", "Accepted"
+        REJECTED = "REJECTED", "Rejected"
+        RETIRED = "RETIRED", "Retired"
+
+    uid = models.UUIDField(
+        "UID",
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text="Stable identifier across databases and releases.",
+    )
+    agents = models.ManyToManyField(
+        Agent,
+        through=EvidenceAgent,
+        related_name="evidence",
+        help_text="Several agents make one combination claim.",
+    )
+    mechanism = models.ForeignKey(
+        "therapies.Mechanism", on_delete=models.PROTECT, related_name="evidence"
+    )
+    effect = models.CharField(max_length=24, choices=Effect)
+    direction = models.CharField(
+        max_length=16, choices=Direction, default=Direction.SUPPORTS
+    )
+    level = models.CharField(max_length=1, choices=Level)
+    origin = models.CharField(max_length=10, choices=Origin, default=Origin.UNKNOWN)
+    model_system = models.CharField(max_length=16, choices=ModelSystem)
+    statement = models.TextField(help_text="The claim in the curator's own words.")
+    citations = models.ManyToManyField(
+        Citation, through="therapies.EvidenceCitation", related_name="evidence"
+    )
+    trials = models.ManyToManyField(
+        Trial, through=EvidenceTrial, related_name="evidence", blank=True
+    )
+    # Review workflow: changed only through transition(), never by a form.
+    status = models.CharField(
+        max_length=10, choices=Status, default=Status.DRAFT, editable=False
+    )
+    status_reason = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="Why it was rejected, sent back or retired.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    history = HistoricalRecords(m2m_fields=[agents, trials])
+
+    objects = EvidenceManager()
+
+    class Meta:
+        ordering = ["level", "id"]
+        verbose_name_plural = "evidence"
+        permissions = [
+            ("view_unpublished_evidence", "Can see evidence that is not yet accepted"),
+            ("review_evidence", "Can accept or reject submitted evidence"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(statement=""),
+                name="%(app_label)s_%(class)s_statement_required",
+                violation_error_message="Evidence needs a statement.",
+            ),
+            models.CheckConstraint(
+                condition=Q(level__in=["A", "B", "C", "D", "E"]),
+                name="%(app_label)s_%(class)s_level_a_to_e",
+                violation_error_message="The level is one of A to E.",
+            ),
+        ]
+
+    def __str__(self):
+        agents = " + ".join(a.name for a in self.agents.all()) or "(no agent)"
+        return f"{agents} · {self.mechanism} · {self.get_effect_display().lower()}"
+
+    def natural_key(self):
+        return (str(self.uid),)
+
+    # action: (states it starts from, state it leads to, permission, reason needed)
+    TRANSITIONS = {
+        "submit": ({Status.DRAFT}, Status.SUBMITTED, "change_evidence", False),
+        "accept": ({Status.SUBMITTED}, Status.ACCEPTED, "review_evidence", False),
+        "reject": ({Status.SUBMITTED}, Status.REJECTED, "review_evidence", True),
+        "send_back": ({Status.SUBMITTED}, Status.DRAFT, "review_evidence", True),
+        "retire": ({Status.ACCEPTED}, Status.RETIRED, "review_evidence", True),
+        "revise": ({Status.REJECTED}, Status.DRAFT, "change_evidence", False),
+    }
+
+    def allowed_transitions(self, user) -> list[str]:
+        return [
+            action
+            for action, (sources, _, perm, _) in self.TRANSITIONS.items()
+            if self.status in sources
+            and user.has_perm(f"therapies.{perm}")
+            and not (action == "accept" and self.submitted_by_id == user.pk)
+        ]
+
+    def transition(self, action: str, user, reason: str = "") -> None:
+        """Move the claim through review, recording who, when and why.
+
+        Raises PermissionDenied when the user may not, ValidationError when the
+        claim's state or a missing reason forbids it.
+        """
+        if action not in self.TRANSITIONS:
+            raise ValidationError(f"Unknown action {action!r}.")
+        sources, target, perm, needs_reason = self.TRANSITIONS[action]
+        if not user.has_perm(f"therapies.{perm}"):
+            raise PermissionDenied(f"You may not {action.replace('_', ' ')} evidence.")
+        if self.status not in sources:
+            raise ValidationError(
+                f"Cannot {action.replace('_', ' ')} evidence that is "
+                f"{self.get_status_display().lower()}."
+            )
+        if action == "accept" and self.submitted_by_id == user.pk:
+            raise PermissionDenied("Nobody accepts their own submission.")
+        reason = (reason or "").strip()
+        if needs_reason and not reason:
+            raise ValidationError({"reason": f"A reason is required to {action}."})
+        now = timezone.now()
+        if action == "submit":
+            self.submitted_by, self.submitted_at = user, now
+        elif perm == "review_evidence":
+            self.reviewed_by, self.reviewed_at = user, now
+        self.status = target
+        self.status_reason = reason
+        self._change_reason = f"{action}: {reason}" if reason else action
+        self._history_user = user
+        self.save()
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == self.Status.ACCEPTED
+
+
+class EvidenceCitationManager(models.Manager):
+    def get_by_natural_key(self, uid, citekey):
+        return self.get(evidence__uid=uid, citation__citekey=citekey)
+
+
+class EvidenceCitation(models.Model):
+    """A citation supporting a claim, with the quote and where it stands."""
+
+    evidence = models.ForeignKey(
+        "therapies.Evidence",
+        on_delete=models.CASCADE,
+        related_name="evidence_citations",
+    )
+    citation = models.ForeignKey(
+        Citation, on_delete=models.PROTECT, related_name="evidence_citations"
+    )
+    quote = models.TextField(blank=True, help_text="The supporting words, verbatim.")
+    location = models.CharField(
+        max_length=120, blank=True, help_text='Where the quote stands, e.g. "Fig. 2".'
+    )
+    retraction_reviewed = models.BooleanField(
+        default=False,
+        help_text="A curator has reviewed this claim since the citation was "
+        "retracted; clears the retraction flag.",
+    )
+    history = HistoricalRecords()
+
+    objects = EvidenceCitationManager()
+
+    class Meta:
+        ordering = ["evidence", "citation"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["evidence", "citation"],
+                name="%(app_label)s_%(class)s_unique_pair",
+                violation_error_message="This citation is already linked.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.citation}" + (f" ({self.location})" if self.location else "")
+
+    def natural_key(self):
+        return (str(self.evidence.uid), self.citation.citekey)
+
+    natural_key.dependencies = ["therapies.evidence", "references.citation"]

@@ -1,0 +1,141 @@
+"""Resistance mechanisms, a tree under the review's categories."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from references.models import TimeStampedModel
+
+from .agents import Target
+
+
+class MechanismGeneManager(models.Manager):
+    def get_by_natural_key(self, mechanism_slug, symbol):
+        return self.get(mechanism__slug=mechanism_slug, target__symbol=symbol)
+
+
+class MechanismGene(models.Model):
+    """A gene involved in a mechanism."""
+
+    mechanism = models.ForeignKey(
+        "therapies.Mechanism", on_delete=models.CASCADE, related_name="mechanism_genes"
+    )
+    target = models.ForeignKey(
+        Target, on_delete=models.PROTECT, related_name="mechanism_genes"
+    )
+
+    objects = MechanismGeneManager()
+
+    class Meta:
+        ordering = ["mechanism", "target"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mechanism", "target"],
+                name="%(app_label)s_%(class)s_unique_pair",
+                violation_error_message="This gene is already listed.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.mechanism} · {self.target}"
+
+    def natural_key(self):
+        return (self.mechanism.slug, self.target.symbol)
+
+    natural_key.dependencies = ["therapies.mechanism", "therapies.target"]
+
+
+class MechanismQuerySet(models.QuerySet):
+    def subtree_ids(self, roots) -> set[int]:
+        """Ids of the given mechanisms and all their descendants (one query a level)."""
+        ids = {m.pk for m in roots}
+        frontier = set(ids)
+        while frontier:
+            frontier = (
+                set(
+                    Mechanism.objects.filter(parent__in=frontier).values_list(
+                        "pk", flat=True
+                    )
+                )
+                - ids
+            )
+            ids |= frontier
+        return ids
+
+
+class MechanismManager(models.Manager.from_queryset(MechanismQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Mechanism(TimeStampedModel):
+    """A resistance mechanism, placed in a tree under the review's categories."""
+
+    class Category(models.TextChoices):
+        HER_RECEPTOR = "HER_RECEPTOR", "HER receptor layer"
+        DOWNSTREAM = "DOWNSTREAM", "Downstream signalling"
+        COMPENSATORY = "COMPENSATORY", "Compensatory pathways"
+        CELL_CYCLE = "CELL_CYCLE", "Cell cycle"
+        METABOLISM = "METABOLISM", "Metabolism"
+        MICROENVIRONMENT = "MICROENVIRONMENT", "Tumour microenvironment and immunity"
+        ADC_SPECIFIC = "ADC_SPECIFIC", "ADC-specific"
+
+    slug = models.SlugField(max_length=120, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="children",
+        null=True,
+        blank=True,
+    )
+    category = models.CharField(max_length=20, choices=Category)
+    description = models.TextField(blank=True)
+    genes = models.ManyToManyField(
+        Target, through=MechanismGene, related_name="mechanisms", blank=True
+    )
+    history = HistoricalRecords(m2m_fields=[genes])
+
+    objects = MechanismManager()
+
+    class Meta:
+        ordering = ["category", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(parent=F("id")),
+                name="%(app_label)s_%(class)s_not_own_parent",
+                violation_error_message="A mechanism cannot be its own parent.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        ancestor = self.parent
+        seen = set()
+        while ancestor is not None:
+            if ancestor.pk == self.pk and self.pk is not None:
+                raise ValidationError({"parent": "This would make the tree a cycle."})
+            if ancestor.pk in seen:
+                break
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+        if self.parent and self.parent.category != self.category:
+            raise ValidationError(
+                {
+                    "category": "A mechanism has its parent's category "
+                    f"({self.parent.get_category_display()})."
+                }
+            )
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def ancestors(self) -> list["Mechanism"]:
+        chain, node = [], self.parent
+        while node is not None and node not in chain:
+            chain.append(node)
+            node = node.parent
+        return chain[::-1]

@@ -1,0 +1,236 @@
+"""Clinical trials, their arms and publications."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from references.models import Citation, TimeStampedModel
+
+from .agents import Agent
+from .validators import validate_nct_id, validate_partial_date
+
+
+class TrialPublicationManager(models.Manager):
+    def get_by_natural_key(self, nct_id, citekey):
+        return self.get(trial__nct_id=nct_id, citation__citekey=citekey)
+
+
+class TrialPublication(models.Model):
+    """A citation reporting a trial."""
+
+    trial = models.ForeignKey(
+        "therapies.Trial", on_delete=models.CASCADE, related_name="trial_publications"
+    )
+    citation = models.ForeignKey(
+        Citation, on_delete=models.PROTECT, related_name="trial_publications"
+    )
+
+    objects = TrialPublicationManager()
+
+    class Meta:
+        ordering = ["trial", "citation"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "citation"],
+                name="%(app_label)s_%(class)s_unique_pair",
+                violation_error_message="This publication is already listed.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.trial} · {self.citation}"
+
+    def natural_key(self):
+        return (self.trial.nct_id, self.citation.citekey)
+
+    natural_key.dependencies = ["therapies.trial", "references.citation"]
+
+
+class TrialQuerySet(models.QuerySet):
+    def for_agent(self, agent):
+        return self.filter(arms__agents=agent).distinct()
+
+
+class TrialManager(models.Manager.from_queryset(TrialQuerySet)):
+    def get_by_natural_key(self, nct_id):
+        return self.get(nct_id=nct_id)
+
+
+class Trial(TimeStampedModel):
+    """A clinical trial as registered on ClinicalTrials.gov."""
+
+    class Phase(models.TextChoices):
+        NA = "NA", "Not applicable"
+        EARLY_PHASE1 = "EARLY_PHASE1", "Early phase 1"
+        PHASE1 = "PHASE1", "Phase 1"
+        PHASE1_PHASE2 = "PHASE1_PHASE2", "Phase 1/2"
+        PHASE2 = "PHASE2", "Phase 2"
+        PHASE2_PHASE3 = "PHASE2_PHASE3", "Phase 2/3"
+        PHASE3 = "PHASE3", "Phase 3"
+        PHASE4 = "PHASE4", "Phase 4"
+
+    class Status(models.TextChoices):
+        NOT_YET_RECRUITING = "NOT_YET_RECRUITING", "Not yet recruiting"
+        RECRUITING = "RECRUITING", "Recruiting"
+        ENROLLING_BY_INVITATION = "ENROLLING_BY_INVITATION", "Enrolling by invitation"
+        ACTIVE_NOT_RECRUITING = "ACTIVE_NOT_RECRUITING", "Active, not recruiting"
+        SUSPENDED = "SUSPENDED", "Suspended"
+        TERMINATED = "TERMINATED", "Terminated"
+        COMPLETED = "COMPLETED", "Completed"
+        WITHDRAWN = "WITHDRAWN", "Withdrawn"
+        UNKNOWN = "UNKNOWN", "Unknown status"
+
+    class Setting(models.TextChoices):
+        NEOADJUVANT = "NEOADJUVANT", "Neoadjuvant"
+        ADJUVANT = "ADJUVANT", "Adjuvant"
+        METASTATIC = "METASTATIC", "Metastatic or advanced"
+        OTHER = "OTHER", "Other"
+
+    nct_id = models.CharField(
+        "NCT id", max_length=11, unique=True, validators=[validate_nct_id]
+    )
+    acronym = models.CharField(max_length=60, blank=True)
+    title = models.CharField(max_length=500, help_text="Brief title.")
+    official_title = models.TextField(blank=True)
+    phase = models.CharField(max_length=14, choices=Phase, blank=True)
+    status = models.CharField(max_length=24, choices=Status, blank=True)
+    setting = models.CharField(max_length=12, choices=Setting, blank=True)
+    enrollment = models.PositiveIntegerField(null=True, blank=True)
+    start_date = models.CharField(
+        max_length=10, blank=True, validators=[validate_partial_date]
+    )
+    completion_date = models.CharField(
+        max_length=10, blank=True, validators=[validate_partial_date]
+    )
+    sponsor = models.CharField(max_length=200, blank=True)
+    conditions = models.CharField(max_length=500, blank=True)
+    primary_endpoint = models.TextField(blank=True)
+    result_summary = models.TextField(blank=True)
+    publications = models.ManyToManyField(
+        Citation,
+        through=TrialPublication,
+        related_name="trials",
+        blank=True,
+    )
+    history = HistoricalRecords(m2m_fields=[publications])
+
+    objects = TrialManager()
+
+    class Meta:
+        ordering = ["nct_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(nct_id__startswith="NCT"),
+                name="%(app_label)s_%(class)s_nct_id_form",
+                violation_error_message='An NCT id is "NCT" and 8 digits.',
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.nct_id} {self.acronym}".strip()
+
+    def clean(self):
+        if self.start_date and self.completion_date:
+            n = min(len(self.start_date), len(self.completion_date))
+            if self.completion_date[:n] < self.start_date[:n]:
+                raise ValidationError(
+                    {"completion_date": "The completion date precedes the start date."}
+                )
+
+    def natural_key(self):
+        return (self.nct_id,)
+
+    @property
+    def registry_url(self) -> str:
+        return f"https://clinicaltrials.gov/study/{self.nct_id}"
+
+
+class TrialArmAgentManager(models.Manager):
+    def get_by_natural_key(self, nct_id, label, slug):
+        return self.get(arm__trial__nct_id=nct_id, arm__label=label, agent__slug=slug)
+
+
+class TrialArmAgent(models.Model):
+    """An agent given in a trial arm."""
+
+    arm = models.ForeignKey(
+        "therapies.TrialArm", on_delete=models.CASCADE, related_name="arm_agents"
+    )
+    agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, related_name="arm_agents"
+    )
+
+    objects = TrialArmAgentManager()
+
+    class Meta:
+        ordering = ["arm", "agent"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["arm", "agent"],
+                name="%(app_label)s_%(class)s_unique_pair",
+                violation_error_message="This agent is already in this arm.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.arm} · {self.agent}"
+
+    def natural_key(self):
+        return (*self.arm.natural_key(), self.agent.slug)
+
+    natural_key.dependencies = ["therapies.trialarm", "therapies.agent"]
+
+
+class TrialArmManager(models.Manager):
+    def get_by_natural_key(self, nct_id, label):
+        return self.get(trial__nct_id=nct_id, label=label)
+
+
+class TrialArm(models.Model):
+    """One arm of a trial and the agents it gives."""
+
+    class Role(models.TextChoices):
+        EXPERIMENTAL = "EXPERIMENTAL", "Experimental"
+        ACTIVE_COMPARATOR = "ACTIVE_COMPARATOR", "Active comparator"
+        PLACEBO_COMPARATOR = "PLACEBO_COMPARATOR", "Placebo comparator"
+        SHAM_COMPARATOR = "SHAM_COMPARATOR", "Sham comparator"
+        NO_INTERVENTION = "NO_INTERVENTION", "No intervention"
+        OTHER = "OTHER", "Other"
+
+    trial = models.ForeignKey(
+        "therapies.Trial", on_delete=models.CASCADE, related_name="arms"
+    )
+    label = models.CharField(max_length=200)
+    role = models.CharField(max_length=20, choices=Role, default=Role.EXPERIMENTAL)
+    description = models.TextField(blank=True)
+    physicians_choice = models.BooleanField(
+        "physician's choice",
+        default=False,
+        help_text="The treatment is chosen per patient; the agents listed are the "
+        "options (possibly none when the registry does not fix them).",
+    )
+    agents = models.ManyToManyField(
+        Agent, through=TrialArmAgent, related_name="trial_arms", blank=True
+    )
+    history = HistoricalRecords(m2m_fields=[agents])
+
+    objects = TrialArmManager()
+
+    class Meta:
+        ordering = ["trial", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trial", "label"],
+                name="%(app_label)s_%(class)s_unique_label",
+                violation_error_message="This trial already has an arm so labelled.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.trial}: {self.label}"
+
+    def natural_key(self):
+        return (self.trial.nct_id, self.label)
+
+    natural_key.dependencies = ["therapies.trial"]
