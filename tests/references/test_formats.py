@@ -1,0 +1,693 @@
+"""CSL-JSON, BibTeX and RIS: exact exports, read-backs, round trips, bad input."""
+
+import json
+from pathlib import Path
+
+import bibtexparser
+import jsonschema
+import pytest
+import rispy
+from bibtexparser.middlewares import (
+    LatexDecodingMiddleware,
+    SeparateCoAuthors,
+    SplitNameParts,
+)
+from django.conf import settings
+
+from references.formats import (
+    MEDIA_TYPES,
+    FormatError,
+    as_csl,
+    parse_bibtex,
+    parse_csl_json,
+    parse_ris,
+    to_bibtex,
+    to_csl_json,
+    to_ris,
+)
+from references.models import Author, Citation, CitationAuthor
+from tests.conftest import make_author, make_citation
+
+pytestmark = pytest.mark.django_db
+
+Type = Citation.PublicationType
+
+# Prefer the copy kept with the tests, so they run without ../shared.
+BUNDLED_SCHEMA = Path(__file__).resolve().parent.parent / "data" / "csl-data.json"
+SHARED_SCHEMA = Path(settings.BASE_DIR).parent / "shared" / "schemas" / "csl-data.json"
+
+TITLE = "Pertuzumab & trastuzumab in HER2-positive breast cancer: 45% responded"
+URL = "https://example.org/papers/1?a=1;b=2"
+
+# What every parser should give back for make_full_citation().
+EXPECTED = {
+    "citekey": "Cortes2020",
+    "title": TITLE,
+    "journal": "N Engl J Med",
+    "year": 2020,
+    "volume": "382",
+    "issue": "7",
+    "pages": "610-621",
+    "doi": "10.1000/her2db.test.0001",
+    "pmid": "12345678",
+    "pmcid": "PMC1234567",
+    "url": URL,
+    "abstract": "Dual HER2 blockade improved outcomes.",
+    "publication_type": "JOURNAL_ARTICLE",
+    "authors": [
+        ("Cortés", "Javier"),
+        ("HERA Study Group", ""),
+        ("von Minckwitz", "Gunter"),
+    ],
+}
+
+
+def add_authors(citation: Citation, names: list[tuple[str, str]]) -> None:
+    for position, (family, given) in enumerate(names, 1):
+        author = Author.objects.filter(family_name=family, given_name=given).first()
+        author = author or make_author(
+            family_name=family, given_name=given, is_collective=not given
+        )
+        CitationAuthor.objects.create(
+            citation=citation, author=author, position=position
+        )
+
+
+def fetch(*citations: Citation) -> list[Citation]:
+    """The citations as callers pass them: in order, with authors prefetched."""
+    by_pk = Citation.objects.with_authors().in_bulk([c.pk for c in citations])
+    return [by_pk[citation.pk] for citation in citations]
+
+
+def make_full_citation() -> Citation:
+    fields = {
+        name: value
+        for name, value in EXPECTED.items()
+        if name not in ("authors", "publication_type")
+    }
+    citation = make_citation(**fields)
+    add_authors(citation, EXPECTED["authors"])
+    return fetch(citation)[0]
+
+
+def load_schema() -> dict:
+    path = BUNDLED_SCHEMA if BUNDLED_SCHEMA.exists() else SHARED_SCHEMA
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# CSL-JSON
+
+
+def test_as_csl_gives_every_field_and_a_literal_for_a_group():
+    assert as_csl(make_full_citation()) == {
+        "id": "Cortes2020",
+        "type": "article-journal",
+        "title": TITLE,
+        "author": [
+            {"family": "Cortés", "given": "Javier"},
+            {"literal": "HERA Study Group"},
+            {"family": "von Minckwitz", "given": "Gunter"},
+        ],
+        "container-title": "N Engl J Med",
+        "issued": {"date-parts": [[2020]]},
+        "volume": "382",
+        "issue": "7",
+        "page": "610-621",
+        "DOI": "10.1000/her2db.test.0001",
+        "PMID": "12345678",
+        "PMCID": "PMC1234567",
+        "URL": URL,
+        "abstract": "Dual HER2 blockade improved outcomes.",
+    }
+
+
+def test_as_csl_leaves_out_empty_fields():
+    citation = make_citation(citekey="Bare2020", title="Bare", journal="", year=None)
+    assert as_csl(fetch(citation)[0]) == {
+        "id": "Bare2020",
+        "type": "article-journal",
+        "title": "Bare",
+    }
+
+
+def test_csl_json_is_valid_against_the_csl_schema():
+    citations = [make_full_citation()]
+    for publication_type in Type:
+        citation = make_citation(publication_type=publication_type, authors=1)
+        citations.append(fetch(citation)[0])
+    items = json.loads(to_csl_json(citations))
+    assert len(items) == len(Type) + 1
+    jsonschema.validate(items, load_schema())
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"id": "x", "type": "journal-article"}],
+        [{"id": "x", "type": "article", "author": [{"name": "Cortés"}]}],
+        [{"id": "x", "type": "article", "issued": {"date-parts": [2020]}}],
+        {"id": "x", "type": "article"},
+    ],
+)
+def test_the_csl_schema_check_rejects_bad_items(items):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(items, load_schema())
+
+
+def test_bundled_csl_schema_is_the_shared_one():
+    if not SHARED_SCHEMA.exists():
+        pytest.skip("no ../shared checkout to compare with")
+    assert BUNDLED_SCHEMA.read_bytes() == SHARED_SCHEMA.read_bytes()
+
+
+def test_csl_json_writes_non_ascii_as_text():
+    citation = make_full_citation()
+    text = to_csl_json([citation])
+    assert '"family": "Cortés"' in text
+    assert json.loads(text) == [as_csl(citation)]
+
+
+# BibTeX
+
+
+def test_bibtex_export_is_exactly_this():
+    assert to_bibtex([make_full_citation()]) == (
+        "@article{Cortes2020,\n"
+        "\tauthor = {Cortés, Javier and {HERA Study Group} and von Minckwitz,"
+        " Gunter},\n"
+        "\ttitle = {{Pertuzumab \\& trastuzumab in HER2-positive breast cancer:"
+        " 45\\% responded}},\n"
+        "\tjournal = {N Engl J Med},\n"
+        "\tyear = {2020},\n"
+        "\tvolume = {382},\n"
+        "\tnumber = {7},\n"
+        "\tpages = {610--621},\n"
+        "\tdoi = {10.1000/her2db.test.0001},\n"
+        "\tpmid = {12345678},\n"
+        "\tpmcid = {PMC1234567},\n"
+        "\turl = {https://example.org/papers/1?a=1;b=2},\n"
+        "\tabstract = {Dual HER2 blockade improved outcomes.}\n"
+        "}\n"
+    )
+
+
+def test_bibtexparser_reads_our_bibtex():
+    text = to_bibtex([make_full_citation()])
+    library = bibtexparser.parse_string(
+        text, append_middleware=[SeparateCoAuthors(), SplitNameParts()]
+    )
+    assert library.failed_blocks == []
+    (entry,) = library.entries
+    assert (entry.entry_type, entry.key) == ("article", "Cortes2020")
+    assert [(name.von, name.last, name.first) for name in entry["author"]] == [
+        ([], ["Cortés"], ["Javier"]),
+        ([], ["{HERA Study Group}"], []),
+        (["von"], ["Minckwitz"], ["Gunter"]),
+    ]
+    assert {key: entry[key] for key in ("year", "pages", "doi", "pmid", "url")} == {
+        "year": "2020",
+        "pages": "610--621",
+        "doi": "10.1000/her2db.test.0001",
+        "pmid": "12345678",
+        "url": URL,
+    }
+    decoded = bibtexparser.parse_string(
+        text, append_middleware=[LatexDecodingMiddleware()]
+    )
+    assert decoded.entries[0]["title"] == TITLE
+    assert decoded.entries[0]["journal"] == "N Engl J Med"
+
+
+def test_bibtex_escapes_latex_specials_and_reads_them_back():
+    title = r"Odd \ {braces} & 5% $ #1 snake_case ~ 2^3 characters"
+    citation = fetch(make_citation(title=title))[0]
+    text = to_bibtex([citation])
+    assert (
+        r"title = {{Odd \textbackslash{} \{braces\} \& 5\% \$ \#1 snake\_case"
+        r" \textasciitilde{} 2^3 characters}}"
+    ) in text
+    assert parse_bibtex(text)[0]["title"] == title
+
+
+@pytest.mark.parametrize(
+    "family,given,is_collective,written",
+    [
+        ("Cortés", "Javier", False, "Cortés, Javier"),
+        ("de la Cruz", "Ana", False, "de la Cruz, Ana"),
+        ("Garcia Lopez", "", False, "{Garcia Lopez}"),
+        (
+            "Breast International Group, BIG",
+            "",
+            True,
+            "{Breast International Group, BIG}",
+        ),
+    ],
+)
+def test_bibtex_names_keep_family_and_given_apart(
+    family, given, is_collective, written
+):
+    citation = make_citation()
+    author = make_author(
+        family_name=family, given_name=given, is_collective=is_collective
+    )
+    CitationAuthor.objects.create(citation=citation, author=author, position=1)
+    text = to_bibtex(fetch(citation))
+    assert f"author = {{{written}}}" in text
+    assert parse_bibtex(text)[0]["authors"] == [(family, given)]
+
+
+# RIS
+
+
+def test_ris_export_is_exactly_this():
+    assert to_ris([make_full_citation()]) == (
+        "TY  - JOUR\n"
+        "ID  - Cortes2020\n"
+        "AU  - Cortés, Javier\n"
+        "AU  - HERA Study Group\n"
+        "AU  - von Minckwitz, Gunter\n"
+        f"TI  - {TITLE}\n"
+        "T2  - N Engl J Med\n"
+        "PY  - 2020\n"
+        "VL  - 382\n"
+        "IS  - 7\n"
+        "SP  - 610\n"
+        "EP  - 621\n"
+        "DO  - 10.1000/her2db.test.0001\n"
+        "AN  - 12345678\n"
+        "DB  - PubMed\n"
+        "C2  - PMC1234567\n"
+        f"UR  - {URL}\n"
+        "AB  - Dual HER2 blockade improved outcomes.\n"
+        "ER  - \n"
+    )
+
+
+def test_rispy_reads_our_ris():
+    records = rispy.loads(to_ris([make_full_citation(), fetch(make_citation())[0]]))
+    assert len(records) == 2
+    record = records[0]
+    assert record["type_of_reference"] == "JOUR"
+    assert record["authors"] == [
+        "Cortés, Javier",
+        "HERA Study Group",
+        "von Minckwitz, Gunter",
+    ]
+    assert {
+        key: record[key]
+        for key in ("id", "title", "secondary_title", "year", "start_page", "end_page")
+    } == {
+        "id": "Cortes2020",
+        "title": TITLE,
+        "secondary_title": "N Engl J Med",
+        "year": "2020",
+        "start_page": "610",
+        "end_page": "621",
+    }
+    assert (record["doi"], record["accession_number"], record["custom2"]) == (
+        "10.1000/her2db.test.0001",
+        "12345678",
+        "PMC1234567",
+    )
+
+
+def test_ris_line_breaks_cannot_forge_tags():
+    citation = fetch(make_citation(abstract="First line.\nER  - \nTY  - JOUR"))[0]
+    (record,) = parse_ris(to_ris([citation]))
+    assert record["abstract"] == "First line. ER - TY - JOUR"
+
+
+# All three formats
+
+
+WRITERS_AND_PARSERS = pytest.mark.parametrize(
+    "write,parse",
+    [(to_csl_json, parse_csl_json), (to_bibtex, parse_bibtex), (to_ris, parse_ris)],
+    ids=["csl", "bibtex", "ris"],
+)
+
+
+@WRITERS_AND_PARSERS
+def test_export_then_parse_gives_the_same_fields(write, parse):
+    assert parse(write([make_full_citation()])) == [EXPECTED]
+
+
+@WRITERS_AND_PARSERS
+def test_export_then_parse_keeps_order_and_bare_citations(write, parse):
+    bare = make_citation(citekey="Bare1999", title="Bare", journal="", year=None)
+    parsed = parse(write(fetch(make_full_citation(), bare)))
+    assert [record["citekey"] for record in parsed] == ["Cortes2020", "Bare1999"]
+    assert parsed[1] == {
+        **dict.fromkeys(EXPECTED, ""),
+        "citekey": "Bare1999",
+        "title": "Bare",
+        "year": None,
+        "publication_type": "JOURNAL_ARTICLE",
+        "authors": [],
+    }
+
+
+# publication type: CSL, BibTeX and RIS type, then the type each reads back as.
+TYPE_TABLE = {
+    Type.JOURNAL_ARTICLE: ("article-journal", "article", "JOUR", "JOURNAL_ARTICLE"),
+    Type.REVIEW: ("article-journal", "article", "JOUR", "JOURNAL_ARTICLE"),
+    Type.CONFERENCE_ABSTRACT: (
+        "paper-conference",
+        "inproceedings",
+        "CONF",
+        "CONFERENCE_ABSTRACT",
+    ),
+    Type.BOOK_CHAPTER: ("chapter", "incollection", "CHAP", "BOOK_CHAPTER"),
+    Type.PREPRINT: ("article", "misc", "UNPB", "PREPRINT"),
+    Type.LABEL: ("document", "misc", "GEN", "OTHER"),
+    Type.OTHER: ("document", "misc", "GEN", "OTHER"),
+}
+
+
+def test_the_type_table_covers_every_publication_type():
+    assert set(TYPE_TABLE) == set(Type)
+
+
+@pytest.mark.parametrize("publication_type", list(TYPE_TABLE))
+def test_publication_types_map_in_every_format(publication_type):
+    csl, bibtex, ris, read_back = TYPE_TABLE[publication_type]
+    citations = fetch(make_citation(publication_type=publication_type))
+    assert as_csl(citations[0])["type"] == csl
+    assert to_bibtex(citations).startswith(f"@{bibtex}{{")
+    assert to_ris(citations).startswith(f"TY  - {ris}\n")
+    assert parse_csl_json(to_csl_json(citations))[0]["publication_type"] == (
+        "PREPRINT" if publication_type == Type.PREPRINT else read_back
+    )
+    assert parse_ris(to_ris(citations))[0]["publication_type"] == read_back
+    # BibTeX's @misc cannot tell a preprint from anything else.
+    assert parse_bibtex(to_bibtex(citations))[0]["publication_type"] == (
+        "OTHER" if bibtex == "misc" else read_back
+    )
+
+
+def test_bibtex_writes_the_container_of_a_chapter_as_booktitle():
+    citation = make_citation(
+        publication_type=Type.BOOK_CHAPTER, journal="Adv Exp Med Biol"
+    )
+    text = to_bibtex(fetch(citation))
+    assert "booktitle = {Adv Exp Med Biol}" in text
+    assert "journal =" not in text
+    assert parse_bibtex(text)[0]["journal"] == "Adv Exp Med Biol"
+
+
+def test_exports_run_no_queries_beyond_the_prefetch(django_assert_num_queries):
+    make_full_citation()
+    make_citation(authors=2)
+    # 1 citations, 1 citation authors joined to their authors
+    with django_assert_num_queries(2):
+        citations = list(Citation.objects.with_authors())
+        to_csl_json(citations)
+        to_bibtex(citations)
+        to_ris(citations)
+
+
+def test_media_types():
+    assert MEDIA_TYPES == {
+        "csl": "application/vnd.citationstyles.csl+json",
+        "bibtex": "application/x-bibtex",
+        "ris": "application/x-research-info-systems",
+    }
+
+
+# Files written by other tools
+
+
+def test_parse_bibtex_reads_latex_strings_and_biblatex_dates():
+    text = r"""
+@string{jco = "J Clin Oncol"}
+@Article{2019baselga,
+  Author = {Baselga, J. and M{\"u}ller, Anna and {Breast International Group}
+            and de la Cruz, Ana and Smith, Jr., John},
+  Title = {Neoadjuvant {HER2} blockade:
+           a randomised trial with 50% responses},
+  journal = jco,
+  date = {2019-05-01},
+  number = {3},
+  pages = {100 -- 110},
+  doi = {https://doi.org/10.1200/JCO.2018.99.1234},
+  url = {https://example.org/a%20b_c},
+}
+"""
+    assert parse_bibtex(text) == [
+        {
+            "citekey": "",  # "2019baselga" cannot be a HER2db citekey
+            "title": "Neoadjuvant HER2 blockade: a randomised trial with 50% responses",
+            "journal": "J Clin Oncol",
+            "year": 2019,
+            "volume": "",
+            "issue": "3",
+            "pages": "100-110",
+            "doi": "10.1200/jco.2018.99.1234",
+            "pmid": "",
+            "pmcid": "",
+            "url": "https://example.org/a%20b_c",
+            "abstract": "",
+            "publication_type": "JOURNAL_ARTICLE",
+            "authors": [
+                ("Baselga", "J."),
+                ("Müller", "Anna"),
+                ("Breast International Group", ""),
+                ("de la Cruz", "Ana"),
+                ("Smith", "John Jr."),
+            ],
+        }
+    ]
+
+
+def test_parse_ris_reads_other_tools_conventions():
+    text = "\ufeff" + "\r\n".join(
+        [
+            "TY  - EJOUR",
+            "A1  - Baselga, J.",
+            "A1  - HERA Study Group",
+            "T1  - Neoadjuvant HER2 blockade:",
+            "  a randomised trial",
+            "JF  - Journal of Clinical Oncology",
+            "J2  - J Clin Oncol",
+            "Y1  - 2019/05/01/",
+            "SP  - 100-110",
+            "DO  - doi:10.1200/JCO.2018.99.1234",
+            "AN  - 31234567",
+            "C2  - pmc7654321",
+            "XY  - an unknown tag",
+            "ER  - ",
+            "",
+            "TY  - BOOK",
+            "TI  - A book",
+            "AN  - WOS:000123456700001",
+            "DB  - Web of Science",
+            "C2  - not a PMCID",
+            "ER  - ",
+        ]
+    )
+    first, second = parse_ris(text)
+    assert first == {
+        "citekey": "",
+        "title": "Neoadjuvant HER2 blockade: a randomised trial",
+        "journal": "Journal of Clinical Oncology",
+        "year": 2019,
+        "volume": "",
+        "issue": "",
+        "pages": "100-110",
+        "doi": "10.1200/jco.2018.99.1234",
+        "pmid": "31234567",
+        "pmcid": "PMC7654321",
+        "url": "",
+        "abstract": "",
+        "publication_type": "JOURNAL_ARTICLE",
+        "authors": [("Baselga", "J."), ("HERA Study Group", "")],
+    }
+    assert (second["title"], second["pmid"], second["pmcid"]) == ("A book", "", "")
+    assert second["publication_type"] == "OTHER"
+
+
+def test_parse_csl_json_reads_a_single_item_as_doi_org_returns_it():
+    item = {
+        "id": "https://doi.org/10.1200/JCO.2018.99.1234",
+        "type": "article-journal",
+        "title": "Neoadjuvant HER2 blockade",
+        "container-title": "Journal of Clinical Oncology",
+        "author": [
+            {"family": "Veer", "given": "Laura", "non-dropping-particle": "van 't"},
+            {"literal": "HERA Study Group"},
+            {"family": "Smith", "given": "John", "suffix": "Jr."},
+        ],
+        "issued": {"date-parts": [["2019", 5, 1]]},
+        "volume": 37,
+        "page": "100\u2013110",
+        "DOI": "10.1200/JCO.2018.99.1234",
+        "PMID": 31234567,
+    }
+    assert parse_csl_json(json.dumps(item)) == [
+        {
+            "citekey": "",
+            "title": "Neoadjuvant HER2 blockade",
+            "journal": "Journal of Clinical Oncology",
+            "year": 2019,
+            "volume": "37",
+            "issue": "",
+            "pages": "100-110",
+            "doi": "10.1200/jco.2018.99.1234",
+            "pmid": "31234567",
+            "pmcid": "",
+            "url": "",
+            "abstract": "",
+            "publication_type": "JOURNAL_ARTICLE",
+            "authors": [
+                ("van 't Veer", "Laura"),
+                ("HERA Study Group", ""),
+                ("Smith", "John Jr."),
+            ],
+        }
+    ]
+
+
+# Malformed input
+
+
+def ris(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "parse,text,message",
+    [
+        (parse_bibtex, '[{"id": "x"}]', "No BibTeX entries found"),
+        (parse_bibtex, "", "No BibTeX entries found"),
+        (
+            parse_bibtex,
+            "@article{Good2020, title = {Fine}}\n\n"
+            "@article{Broken2020,\n  title = {Open brace,\n  year = {2020}\n}\n",
+            'BibTeX entry "Broken2020" (line 3) cannot be read',
+        ),
+        (
+            parse_bibtex,
+            "@article{Twice2020, title = {A}}\n@article{Twice2020, title = {B}}",
+            'BibTeX entry "Twice2020" (line 2) uses a key that an earlier entry',
+        ),
+        (
+            parse_bibtex,
+            "@article{Field2020, title = {A}, title = {B}}",
+            'BibTeX entry "Field2020" (line 1) has the field title twice.',
+        ),
+        (
+            parse_bibtex,
+            "@article{NoTitle2020, year = {2020}}",
+            'BibTeX entry "NoTitle2020" has no title.',
+        ),
+        (
+            parse_bibtex,
+            "@article{Ok2020, title = {A}}\n@article{, year = {2020}}",
+            "BibTeX entry 2 has no title.",
+        ),
+        (
+            parse_bibtex,
+            "@article{BadYear2020, title = {A}, year = {twenty}}",
+            "BibTeX entry \"BadYear2020\": 'twenty' is not a year.",
+        ),
+        (
+            parse_bibtex,
+            "@article{Old1700, title = {A}, year = {1700}}",
+            'BibTeX entry "Old1700": year 1700: The year must lie between 1800',
+        ),
+        (
+            parse_bibtex,
+            "@article{BadDoi2020, title = {A}, doi = {11.1056/x}}",
+            "BibTeX entry \"BadDoi2020\": DOI '11.1056/x': A DOI looks like",
+        ),
+        (
+            parse_bibtex,
+            "@article{BadUrl2020, title = {A}, url = {not a url}}",
+            "BibTeX entry \"BadUrl2020\": URL 'not a url': Enter a valid URL.",
+        ),
+        (
+            parse_bibtex,
+            "@article{Names2020, title = {A}, author = {a, b, c, d}}",
+            'BibTeX entry "Names2020" (line 1) cannot be read: Cannot split',
+        ),
+        (parse_ris, "@article{x, title = {y}}", "No RIS records found"),
+        (parse_ris, ris("TY  - JOUR", "TI  - A"), "RIS record 1 (line 1) has no ER"),
+        (
+            parse_ris,
+            ris("TY  - JOUR", "TI  - A", "TY  - JOUR", "TI  - B", "ER  - "),
+            "RIS record 1 (line 1) has no ER line before the next TY on line 3.",
+        ),
+        (parse_ris, ris("TI  - A", "ER  - "), "RIS line 2: ER outside a record."),
+        (
+            parse_ris,
+            ris("TY  - JOUR", "ID  - NoTitle2020", "PY  - 2020", "ER  - "),
+            'RIS record 1 "NoTitle2020" has no title.',
+        ),
+        (
+            parse_ris,
+            ris(
+                "TY  - JOUR", "TI  - A", "ER  - ", "TY  - JOUR", "PY  - 2020", "ER  - "
+            ),
+            "RIS record 2 has no title.",
+        ),
+        (
+            parse_ris,
+            ris("TY  - JOUR", "TI  - A", "PY  - n.d.", "ER  - "),
+            "RIS record 1: 'n.d.' is not a year.",
+        ),
+        (
+            parse_ris,
+            ris("TY  - JOUR", "TI  - A", "AN  - 0123", "ER  - "),
+            "RIS record 1: PMID '0123': A PMID is a positive number",
+        ),
+        (
+            parse_ris,
+            ris("TY  - JOUR", "TI  - A", "AU  - Cortés, J", "AU  - , Javier", "ER  - "),
+            "RIS record 1: author 2 has no family name.",
+        ),
+        (parse_csl_json, "TY  - JOUR", "Not CSL-JSON"),
+        (parse_csl_json, '"text"', "CSL-JSON must be a list of items."),
+        (parse_csl_json, "[1]", "CSL-JSON item 1 is not an object."),
+        (
+            parse_csl_json,
+            '[{"id": "NoTitle2020", "type": "article-journal"}]',
+            'CSL-JSON item 1 "NoTitle2020" has no title.',
+        ),
+        (parse_csl_json, '[{"title": "A"}]', "CSL-JSON item 1 has no type."),
+        (
+            parse_csl_json,
+            '[{"type": "article", "title": ["A"]}]',
+            "CSL-JSON item 1: title must be text, not ['A'].",
+        ),
+        (
+            parse_csl_json,
+            '[{"type": "article", "title": "A", "issued": {"date-parts": [["soon"]]}}]',
+            "CSL-JSON item 1: 'soon' is not a year.",
+        ),
+        (
+            parse_csl_json,
+            '[{"type": "article", "title": "A", "issued": {"date-parts": [[1700]]}}]',
+            "CSL-JSON item 1: year 1700: The year must lie between 1800 and 2100.",
+        ),
+        (
+            parse_csl_json,
+            '[{"type": "article", "title": "A", "author": [{"given": "Javier"}]}]',
+            "CSL-JSON item 1: author 1 has no family name.",
+        ),
+        (
+            parse_csl_json,
+            '[{"type": "article", "title": "A", "author": ["Cortés"]}]',
+            "CSL-JSON item 1: author 1 is not a CSL name object.",
+        ),
+        (
+            parse_csl_json,
+            '[{"type": "article", "title": "A", "PMCID": "12345"}]',
+            "CSL-JSON item 1: PMCID '12345': A PMCID looks like",
+        ),
+    ],
+)
+def test_malformed_input_raises_a_format_error_naming_the_entry(parse, text, message):
+    with pytest.raises(FormatError) as info:
+        parse(text)
+    assert message in str(info.value)
+    assert isinstance(info.value, ValueError)
