@@ -261,6 +261,12 @@ class Citation(TimeStampedModel):
             else ""
         )
 
+    def as_csl(self) -> dict:
+        """This citation as a CSL-JSON item (see references.formats)."""
+        from .formats import as_csl
+
+        return as_csl(self)
+
     def ordered_authors(self) -> list[Author]:
         """Authors in publication order (uses a prefetch when there is one)."""
         links = sorted(self.citation_authors.all(), key=lambda link: link.position)
