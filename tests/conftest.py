@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from references.models import Author, Citation, CitationAuthor
@@ -109,6 +110,13 @@ def make_evidence(agents=None, mechanism=None, citations=None, **kw) -> Evidence
     for citation in citations or [make_citation()]:
         EvidenceCitation.objects.create(evidence=evidence, citation=citation)
     return evidence
+
+
+def errors_of(obj) -> dict:
+    """The messages full_clean() raises for obj, by field; fails if it passes."""
+    with pytest.raises(ValidationError) as info:
+        obj.full_clean()
+    return info.value.message_dict
 
 
 def _user_in(group: str | None, username: str) -> User:

@@ -1,18 +1,11 @@
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from references.models import Author, Citation, CitationAuthor, normalise_doi
-from tests.conftest import make_author, make_citation
+from tests.conftest import errors_of, make_author, make_citation
 
 pytestmark = pytest.mark.django_db
-
-
-def errors_of(obj) -> dict:
-    with pytest.raises(ValidationError) as info:
-        obj.full_clean()
-    return info.value.message_dict
 
 
 def build(**kw) -> Citation:

@@ -2,12 +2,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from references.models import Citation
 from tests.conftest import (
+    errors_of,
     make_agent,
     make_citation,
     make_evidence,
@@ -28,12 +28,6 @@ from therapies.models import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def errors_of(obj) -> dict:
-    with pytest.raises(ValidationError) as info:
-        obj.full_clean()
-    return info.value.message_dict
 
 
 def agent(**kw) -> Agent:
