@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run setup install test lint format check data clean
+.PHONY: run setup install test lint format check data clean bench-import bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,25 @@ format: install
 check: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+# Import RECORDS generated PubMed records into a scratch SQLite database
+# (or BENCH_DATABASE_URL, which it must be free to fill) and report records
+# per second and peak memory.
+RECORDS ?= 10000
+bench-import: install
+	@tmp=$$(mktemp -d); \
+	export DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$$tmp/bench.sqlite3}; \
+	export DEBUG=False SECRET_KEY=bench-only-not-secret; \
+	$(PY) manage.py migrate --no-input -v 0 && \
+	$(PY) manage.py bench_import --records $(RECORDS); \
+	status=$$?; rm -rf $$tmp; exit $$status
+
+# The API against a floor of hand-written SQL and orjson, on a synthetic data
+# set (10,000 citations, 20,000 evidence items...) in a database of its own:
+# a SQLite file in the temporary directory, or <name>_bench beside the
+# PostgreSQL database of DATABASE_URL. Add BENCH_ARGS=--keep to reuse it.
+bench: install
+	$(PY) manage.py bench_api $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

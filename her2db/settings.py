@@ -6,6 +6,7 @@ raises ImproperlyConfigured at start-up rather than being silently ignored.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -163,6 +165,77 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool(
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", str(not DEBUG))
 if envbool("BEHIND_TLS_PROXY", "False"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The API (/api/v1/): see her2db/api_defaults.py and her2db/api.py for what
+# these classes add to DRF's.
+REST_FRAMEWORK = {
+    # Token first: its "Token" challenge is what a 401 advertises.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "her2db.api_defaults.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "her2db.api_defaults.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "her2db.api_defaults.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "her2db.api_defaults.PageNumberPagination",
+    "PAGE_SIZE": envint("API_PAGE_SIZE", "50"),
+    "DEFAULT_THROTTLE_CLASSES": ["her2db.api_defaults.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": os.getenv("API_ANON_RATE", "120/minute")},
+    "EXCEPTION_HANDLER": "her2db.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "her2db.api.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Largest page a client may ask for with ?page_size=.
+API_MAX_PAGE_SIZE = envint("API_MAX_PAGE_SIZE", "200")
+
+# API tokens (django-rest-knox): only a hash is stored; each expires.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=envint("API_TOKEN_DAYS", "90")),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "HER2db API",
+    "DESCRIPTION": (
+        "A curated knowledge base of HER2-positive breast cancer treatment and "
+        "resistance: agents, targets, resistance mechanisms, trials, citations "
+        "and the evidence tying them together. Anonymous clients read accepted "
+        "evidence; writing needs a token (`Authorization: Token <key>`) and the "
+        "model permission. Every list and detail response carries an `ETag`; "
+        "send it back as `If-None-Match` (304 when unchanged) or as `If-Match` "
+        "on PUT, PATCH and DELETE (412 when someone changed the record since)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v[0-9]+",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AgentStatusEnum": "therapies.models.Agent.Status",
+        "TrialStatusEnum": "therapies.models.Trial.Status",
+        "EvidenceStatusEnum": "therapies.models.Evidence.Status",
+        "AgentTargetActionEnum": "therapies.models.AgentTarget.Action",
+        "TrialPhaseEnum": "therapies.models.Trial.Phase",
+        "TrialSettingEnum": "therapies.models.Trial.Setting",
+        "MechanismCategoryEnum": "therapies.models.Mechanism.Category",
+    },
+}
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = False

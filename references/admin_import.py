@@ -1,0 +1,172 @@
+"""The admin's upload page: preview an import file's changes, then confirm.
+
+A curator uploads a PubMed XML, ClinicalTrials.gov JSON, BibTeX, RIS or
+CSL-JSON file. The page runs the matching import command as a dry run and
+shows, record by record, what would change; the file waits in a private
+temporary directory (its name in the session) until the curator confirms,
+when the same command runs for real with the curator as the history's user.
+
+The importers are found by command name, so this module needs no import of
+the apps that define them (references knows nothing of therapies).
+"""
+
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.management import get_commands, load_command_class
+from django.core.management.base import CommandError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+SESSION_KEY = "her2db_pending_imports"
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "her2db-uploads"
+MAX_BYTES = 50 * 1024 * 1024
+STALE_SECONDS = 24 * 3600
+
+KINDS = {
+    "pubmed": ("import_pubmed", "PubMed efetch XML (.xml)"),
+    "ctgov": ("import_ctgov", "ClinicalTrials.gov API v2 study JSON (.json)"),
+    "citations": ("import_citations", "BibTeX (.bib), RIS (.ris) or CSL-JSON (.json)"),
+}
+SUFFIXES = {".xml", ".json", ".bib", ".bibtex", ".ris"}
+
+
+def detect_kind(name: str, head: bytes) -> str:
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xml":
+        return "pubmed"
+    if suffix == ".json" and (b'"protocolSection"' in head or b'"studies"' in head):
+        return "ctgov"
+    return "citations"
+
+
+def importer(kind: str):
+    name = KINDS[kind][0]
+    return load_command_class(get_commands()[name], name)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="PubMed XML (efetch), ClinicalTrials.gov JSON (API v2), "
+        "BibTeX, RIS or CSL-JSON."
+    )
+    kind = forms.ChoiceField(
+        choices=[("", "Tell from the file")] + [(k, v[1]) for k, v in KINDS.items()],
+        required=False,
+        label="File type",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if Path(upload.name).suffix.lower() not in SUFFIXES:
+            raise forms.ValidationError(
+                "Upload a .xml, .json, .bib, .ris file (the type is read from the "
+                "name)."
+            )
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError("The file is larger than 50 MB.")
+        return upload
+
+
+def import_view(request):
+    """Upload → preview (a dry run) → confirm (the import), all in one page."""
+    if not request.user.has_perm("references.add_citation"):
+        raise PermissionDenied
+    pending = request.session.get(SESSION_KEY, {})
+    if request.method == "POST" and "token" in request.POST:
+        return _confirm_or_cancel(request, pending)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        head = upload.read(4096)
+        upload.seek(0)
+        kind = form.cleaned_data["kind"] or detect_kind(upload.name, head)
+        command = importer(kind)
+        _require(request, command)
+        path = _store(upload)
+        try:
+            summary = command.import_files(
+                [path], dry_run=True, user=request.user, progress=False
+            )
+        except CommandError as error:
+            path.unlink(missing_ok=True)
+            form.add_error("file", _strip(str(error), path, upload.name))
+        else:
+            token = secrets.token_urlsafe(16)
+            pending[token] = {"path": str(path), "name": upload.name, "kind": kind}
+            request.session[SESSION_KEY] = pending
+            return _render(
+                request,
+                "Preview",
+                summary=summary,
+                token=token,
+                name=upload.name,
+                kind=KINDS[kind][1],
+            )
+    return _render(request, "Import papers and trials", form=form)
+
+
+def _confirm_or_cancel(request, pending):
+    item = pending.pop(request.POST["token"], None)
+    request.session[SESSION_KEY] = pending
+    if item is None:
+        messages.error(request, "That upload is no longer waiting; upload it again.")
+        return redirect(reverse("admin-import"))
+    path = Path(item["path"])
+    try:
+        if "confirm" not in request.POST:
+            messages.info(request, f"Nothing was imported from {item['name']}.")
+            return redirect(reverse("admin-import"))
+        command = importer(item["kind"])
+        _require(request, command)
+        try:
+            summary = command.import_files(
+                [path],
+                user=request.user,
+                reason=f"admin upload {item['name']}"[:100],
+                progress=False,
+            )
+        except CommandError as error:
+            messages.error(request, _strip(str(error), path, item["name"]))
+            return redirect(reverse("admin-import"))
+        return _render(
+            request, "Imported", summary=summary, name=item["name"], done=True
+        )
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _require(request, command) -> None:
+    if not all(request.user.has_perm(p) for p in command.permissions):
+        raise PermissionDenied
+
+
+def _store(upload) -> Path:
+    """Keep the upload for the confirm step, sweeping day-old leftovers."""
+    UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
+    cutoff = time.time() - STALE_SECONDS
+    for old in UPLOAD_DIR.iterdir():
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    suffix = Path(upload.name).suffix.lower()
+    path = UPLOAD_DIR / f"{secrets.token_hex(16)}{suffix}"
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return path
+
+
+def _strip(message: str, path: Path, name: str) -> str:
+    """Errors name the stored file; show the curator's file name instead."""
+    return message.replace(str(path), name)
+
+
+def _render(request, title, **context):
+    context.update(admin.site.each_context(request), title=title, kinds=KINDS)
+    return TemplateResponse(request, "references/admin_import.html", context)

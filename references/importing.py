@@ -1,0 +1,777 @@
+"""What every importer shares: the summary, the all-or-nothing run, saving a
+model instance only when it changed, and bringing in citations.
+
+An importer is a management command built on ``ImportCommand``. It reads its
+files and hands records to an ``ImportContext``, which writes them with
+history attributed to the import ("import_pubmed FILE", and the user given
+with --user). The whole run is one transaction: a malformed file or record
+raises ``RecordError``, which becomes a ``CommandError`` naming the file and
+the record, and nothing is written. ``--dry-run`` does all the work and then
+rolls it back, so the summary shows exactly what would change.
+
+The admin's upload page (``references.admin_import``) calls the same
+commands through ``ImportCommand.import_files``.
+
+This module knows nothing of ``therapies``: links from citations to trials
+go through ``apps.get_model`` and are skipped when that app is absent.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db.models import Q
+from simple_history.signals import post_create_historical_record
+from tqdm import tqdm
+
+from references.models import Author, Citation, CitationAuthor, normalise_doi
+
+CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
+STATUSES = (CREATED, UPDATED, UNCHANGED, SKIPPED)
+
+# Records whose details the summary keeps; past this only counts grow, so a
+# run's memory stays flat however long the file.
+DETAIL_LIMIT = 2000
+
+
+class RecordError(Exception):
+    """A file or record the importer cannot take; the whole run stops."""
+
+    def __init__(self, message: str, *, source: str = "", record: str = ""):
+        self.message, self.source, self.record = message, source, record
+        where = ": ".join(part for part in (source, record) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+@dataclass
+class Outcome:
+    """What happened to one record."""
+
+    status: str
+    label: str
+    changes: list[str] = field(default_factory=list)
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        text = f"{self.status:9} {self.label}"
+        if self.changes:
+            text += f" ({', '.join(self.changes)})"
+        if self.reason:
+            text += f": {self.reason}"
+        return text
+
+
+class Summary:
+    """Counts by status, and the records that changed or were skipped."""
+
+    def __init__(self, detail_limit: int = DETAIL_LIMIT):
+        self.counts: Counter[str] = Counter()
+        self.outcomes: list[Outcome] = []
+        self.notes: list[str] = []
+        self.detail_limit = detail_limit
+        self.dry_run = False
+
+    def add(
+        self,
+        status: str,
+        label: str,
+        changes: Iterable[str] = (),
+        reason: str = "",
+        notes: Iterable[str] = (),
+    ) -> Outcome:
+        outcome = Outcome(status, label, sorted(set(changes)), reason, list(notes))
+        self.counts[status] += 1
+        if len(self.outcomes) < self.detail_limit:
+            self.outcomes.append(outcome)
+        room = self.detail_limit - len(self.notes)
+        self.notes.extend(f"{label}: {note}" for note in outcome.notes[:room])
+        return outcome
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.counts[CREATED] or self.counts[UPDATED])
+
+    def headline(self) -> str:
+        counts = ", ".join(f"{self.counts[s]} {s}" for s in STATUSES)
+        if not self.total:
+            return "No records found."
+        if not self.changed:
+            return f"Nothing to change: {counts}."
+        verb = "Would write" if self.dry_run else "Done"
+        return f"{verb}: {counts}."
+
+    def lines(self, verbosity: int = 1) -> list[str]:
+        """The report: headline, then changed and skipped records, then notes."""
+        shown = [o for o in self.outcomes if verbosity > 1 or o.status != UNCHANGED]
+        lines = [o.describe() for o in shown]
+        hidden = self.total - len(self.outcomes)
+        if hidden > 0:
+            lines.append(f"... and {hidden} more records (counted above).")
+        lines += [f"note: {note}" for note in self.notes[: self.detail_limit]]
+        lines.append(self.headline())
+        if self.dry_run:
+            lines.append("Dry run: nothing was written.")
+        return lines
+
+
+class ImportContext:
+    """One import run: who and why (for history), and its summary."""
+
+    def __init__(self, reason: str, user=None, dry_run: bool = False, progress=True):
+        self.reason = reason
+        self.user = user
+        self.dry_run = dry_run
+        self.show_progress = progress
+        self.summary = Summary()
+        self.summary.dry_run = dry_run
+        # Identifiers already brought in by this run ("NCT01234567" -> where).
+        self.seen: dict[str, str] = {}
+        # Citations this run has written or found up to date: a later record
+        # of the same paper is a duplicate. Ids, so a long file costs little.
+        self.written: set[int] = set()
+
+    def stamp(self, obj: models.Model) -> models.Model:
+        """Attribute the history rows this object's next save writes."""
+        obj._change_reason = self.reason
+        obj._history_user = self.user
+        return obj
+
+    def progress(self, iterable: Iterable, desc: str = "", total=None) -> Iterable:
+        """A progress bar on an interactive terminal, nothing otherwise."""
+        enabled = self.show_progress and sys.stderr.isatty()
+        return tqdm(
+            iterable, desc=desc, total=total, unit=" records", disable=not enabled
+        )
+
+    def sync(
+        self, obj: models.Model, values: dict[str, Any], *, keep_blank=True
+    ) -> tuple[str, list[str]]:
+        """Set ``values`` on ``obj`` and save it if anything changed.
+
+        Returns (created / updated / unchanged, names of the changed fields).
+        With ``keep_blank`` an empty value leaves a filled field as it is: a
+        record that omits something does not erase what a curator entered.
+        """
+        adding = obj._state.adding
+        changed = apply_values(obj, values, keep_blank=keep_blank and not adding)
+        if not adding and not changed:
+            return UNCHANGED, []
+        validate(obj)
+        self.stamp(obj).save()
+        return (CREATED, []) if adding else (UPDATED, changed)
+
+    def save_new(self, obj: models.Model) -> models.Model:
+        validate(obj)
+        self.stamp(obj).save()
+        return obj
+
+    def bulk_create(self, model: type[models.Model], objs: list) -> list:
+        """Insert many new rows and their history in a few queries."""
+        if not objs:
+            return []
+        created = model._default_manager.bulk_create(objs)
+        self.record_history(model, created)
+        return created
+
+    def record_history(self, model: type[models.Model], objs: list) -> None:
+        """Write "created" history rows for objects saved without history."""
+        if not objs:
+            return
+        history = model.history.bulk_history_create(
+            objs, default_user=self.user, default_change_reason=self.reason
+        )
+        # bulk_history_create sends no signal; receivers (the change feed)
+        # expect one per history row, as for single saves.
+        for obj, row in zip(objs, history, strict=True):
+            post_create_historical_record.send(
+                sender=type(row),
+                instance=obj,
+                history_instance=row,
+                history_date=row.history_date,
+                history_user=row.history_user,
+                history_change_reason=row.history_change_reason,
+                using=obj._state.db,
+            )
+
+
+def apply_values(obj: models.Model, values: dict[str, Any], keep_blank=True) -> list:
+    """Set the values that differ; return the names of those fields.
+
+    With ``keep_blank`` an empty value ("" or None) changes nothing.
+    """
+    changed = []
+    for name, value in values.items():
+        if keep_blank and value in ("", None):
+            continue
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed.append(name)
+    return changed
+
+
+def validate(obj: models.Model) -> None:
+    """Field validators (formats, lengths, choices); the database checks the rest."""
+    obj.full_clean(validate_unique=False, validate_constraints=False)
+
+
+def describe_error(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        if hasattr(error, "error_dict"):
+            return "; ".join(
+                f"{name}: {' '.join(messages)}"
+                for name, messages in error.message_dict.items()
+            )
+        return " ".join(error.messages)
+    return str(error).strip() or type(error).__name__
+
+
+def chunked(iterable: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class ImportCommand(BaseCommand):
+    """FILE... with --dry-run and --user, all or nothing, with a summary.
+
+    Subclasses set ``file_kind`` and implement ``import_file(path, ctx)``,
+    reporting each record to ``ctx.summary`` and raising ``RecordError`` for
+    anything malformed.
+    """
+
+    file_kind = "files"
+    # Model permissions (app_label.codename) a user needs to run this import
+    # from the admin.
+    permissions: tuple[str, ...] = ("references.add_citation",)
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Show what would change and write nothing.",
+        )
+        parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help="Record this user as the author of the changes in the history.",
+        )
+
+    def handle(self, *args, files, dry_run, user, **options):
+        user_obj = None
+        if user:
+            User = get_user_model()
+            try:
+                user_obj = User._default_manager.get_by_natural_key(user)
+            except User.DoesNotExist:
+                raise CommandError(f"No user named {user!r}.") from None
+        summary = self.import_files(
+            files, dry_run=dry_run, user=user_obj, progress=True
+        )
+        lines = summary.lines(options["verbosity"])
+        for line in lines[:-1]:
+            self.stdout.write(line)
+        style = self.style.SUCCESS if summary.changed else self.style.NOTICE
+        self.stdout.write(style(lines[-1]))
+
+    def import_files(
+        self,
+        paths: Iterable[Path],
+        *,
+        dry_run: bool = False,
+        user=None,
+        reason: str | None = None,
+        progress: bool = False,
+    ) -> Summary:
+        """Import the files in one transaction; return what (would have) changed."""
+        paths = [Path(p) for p in paths]
+        for path in paths:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file.")
+        reason = reason or f"{self.command_name()} {' '.join(p.name for p in paths)}"
+        ctx = ImportContext(reason[:100], user=user, dry_run=dry_run, progress=progress)
+        path = None
+        try:
+            with transaction.atomic():
+                for path in paths:
+                    self.import_file(path, ctx)
+                if dry_run:
+                    transaction.set_rollback(True)
+        except RecordError as error:
+            raise CommandError(f"{error} Nothing was written.") from error
+        except (ValidationError, IntegrityError, DatabaseError) as error:
+            raise CommandError(
+                f"{path}: {describe_error(error)} Nothing was written."
+            ) from error
+        return ctx.summary
+
+    def import_file(self, path: Path, ctx: ImportContext) -> None:
+        raise NotImplementedError
+
+    def command_name(self) -> str:
+        return type(self).__module__.rsplit(".", 1)[-1]
+
+
+# Citations ----------------------------------------------------------------
+
+
+@dataclass
+class CitationRecord:
+    """One citation as a source gives it, ready to match and write."""
+
+    label: str  # how the summary names it, e.g. "PMID 22149875"
+    values: dict[str, Any]  # Citation field values; blank means "not given"
+    authors: list[tuple[str, str, bool]]  # (family, given, is_collective)
+    citekey: str = ""  # the key the source asks for (BibTeX, RIS ID)
+    nct_ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    where: str = ""  # where errors point, e.g. "record 3 (PMID 22149875)"
+
+
+CITATION_FIELDS = [
+    "pmid",
+    "doi",
+    "pmcid",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "abstract",
+    "publication_type",
+    "url",
+]
+NCT_RE = re.compile(r"^NCT[0-9]{8}$")
+SPACED_FIELDS = {"title", "abstract"}
+
+
+def _words(text: str | None) -> list[str]:
+    return (text or "").split()
+
+
+def ascii_key(text: str) -> str:
+    """ "Cortés" -> "Cortes", "Piccart-Gebhart" -> "PiccartGebhart"."""
+    folded = unicodedata.normalize("NFKD", text)
+    folded = folded.encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Za-z0-9]", "", folded)
+
+
+def citekey_base(authors: list[tuple[str, str, bool]], year: int | None) -> str:
+    family = ascii_key(authors[0][0]) if authors else ""
+    family = family[:50] or "Anon"
+    if not family[0].isalpha():
+        family = "Ref" + family
+    return f"{family}{year or ''}"
+
+
+class CitekeyAllocator:
+    """Free citekeys: Baselga2012, then Baselga2012b, Baselga2012c..."""
+
+    def __init__(self):
+        self.taken: set[str] = set()
+        self.loaded: set[str] = set()
+
+    def load(self, bases: Iterable[str]) -> None:
+        bases = set(bases) - self.loaded
+        if not bases:
+            return
+        query = Q()
+        for base in bases:
+            query |= Q(citekey__startswith=base)
+        self.taken.update(
+            Citation.objects.filter(query).values_list("citekey", flat=True)
+        )
+        self.loaded |= bases
+
+    def allocate(self, base: str, wanted: str = "") -> str:
+        if wanted and wanted not in self.taken:
+            self.taken.add(wanted)
+            return wanted
+        key, suffix = base, "b"
+        while key in self.taken:
+            key = base + suffix
+            suffix = _next_suffix(suffix)
+        self.taken.add(key)
+        return key
+
+
+def _next_suffix(suffix: str) -> str:
+    # b .. z, then ba, bb ... (a never, so the first key reads "Name2012").
+    if suffix[-1] != "z":
+        return suffix[:-1] + chr(ord(suffix[-1]) + 1)
+    return _next_suffix(suffix[:-1]) + "a" if len(suffix) > 1 else "ba"
+
+
+class CitationWriter:
+    """Matches citation records to the database and writes the differences.
+
+    Works a chunk at a time: a few queries find every citation, author and
+    trial the chunk mentions, new rows go in with bulk inserts (history
+    included), and only citations that changed are saved one by one.
+    Existing citations are matched by PMID, then DOI, then the requested
+    citekey (when the identifiers agree).
+    """
+
+    def __init__(self, ctx: ImportContext, source: str, same_type=None):
+        self.ctx = ctx
+        self.source = source
+        # same_type(stored, read) -> True when the source cannot tell the two
+        # publication types apart (BibTeX has no "review"): keep the stored one.
+        self.same_type = same_type
+        self.keys = CitekeyAllocator()
+        self.trial_model = (
+            apps.get_model("therapies", "Trial")
+            if apps.is_installed("therapies")
+            else None
+        )
+        self.authors: dict[tuple[str, str], Author] = {}
+
+    def error(self, record: CitationRecord, message: str) -> RecordError:
+        return RecordError(
+            message, source=self.source, record=record.where or record.label
+        )
+
+    def write(self, records: list[CitationRecord]) -> None:
+        """Match and write one chunk of records."""
+        seen: dict[str, str] = {}
+        records = [r for r in records if self._first_time(r, seen)]
+        if not records:
+            return
+        existing = self._existing(records)
+        plans = [self._plan(r, existing) for r in records]
+        plans = [p for p in plans if not self._seen_before(p)]
+        # Keys taken by earlier chunks are in the database by now.
+        self.keys = CitekeyAllocator()
+        self._write_authors(plans)
+        self._write_citations(plans)
+        self._link_trials(plans)
+        for plan in plans:
+            self.ctx.written.add(plan.citation.pk)
+            self.ctx.summary.add(
+                plan.status, plan.label, plan.changes, notes=plan.record.notes
+            )
+
+    # Matching --------------------------------------------------------------
+
+    def _first_time(self, record: CitationRecord, seen: dict[str, str]) -> bool:
+        """False (and skipped) when another record of the chunk has its ids."""
+        idents = [
+            f"{name}:{record.values[name]}"
+            for name in ("pmid", "doi", "pmcid")
+            if record.values.get(name)
+        ]
+        for ident in idents:
+            if ident in seen:
+                name, value = ident.split(":", 1)
+                self.ctx.summary.add(
+                    SKIPPED,
+                    record.label,
+                    reason=f"same {name.upper()} {value} as {seen[ident]} earlier "
+                    "in this import",
+                )
+                return False
+        for ident in idents:
+            seen[ident] = record.label
+        return True
+
+    def _seen_before(self, plan: _Plan) -> bool:
+        """True (and skipped) when an earlier chunk brought in the same paper."""
+        if plan.citation.pk is None or plan.citation.pk not in self.ctx.written:
+            return False
+        plan.citation.refresh_from_db()  # undo the values _plan applied
+        self.ctx.summary.add(
+            SKIPPED,
+            plan.record.label,
+            reason=f"the same paper as {plan.citation.citekey}, which an earlier "
+            "record of this import brought in",
+        )
+        return True
+
+    def _existing(self, records: list[CitationRecord]) -> dict[str, dict]:
+        wanted = {name: set() for name in ("pmid", "doi", "pmcid", "citekey")}
+        for record in records:
+            for name in ("pmid", "doi", "pmcid"):
+                if record.values.get(name):
+                    wanted[name].add(record.values[name])
+            if record.citekey:
+                wanted["citekey"].add(record.citekey)
+        query = Q(pk__in=[])
+        for name, values in wanted.items():
+            if values:
+                query |= Q(**{f"{name}__in": values})
+        found = {name: {} for name in wanted}
+        for citation in Citation.objects.filter(query):
+            for name in found:
+                value = getattr(citation, name)
+                if value:
+                    found[name][value] = citation
+        return found
+
+    def _plan(self, record: CitationRecord, existing: dict) -> _Plan:
+        values = record.values
+        by_pmid = existing["pmid"].get(values.get("pmid") or None)
+        by_doi = existing["doi"].get(values.get("doi") or None)
+        if by_pmid and by_doi and by_pmid != by_doi:
+            raise self.error(
+                record,
+                f"PMID {values['pmid']} is {by_pmid.citekey} in HER2db but DOI "
+                f"{values['doi']} is {by_doi.citekey}.",
+            )
+        citation = by_pmid or by_doi
+        if citation is None and record.citekey:
+            candidate = existing["citekey"].get(record.citekey)
+            if candidate and self._same_paper(candidate, values):
+                citation = candidate
+        for name in ("pmid", "doi", "pmcid"):
+            other = existing[name].get(values.get(name) or None)
+            if other is not None and other != citation:
+                raise self.error(
+                    record,
+                    f"{name.upper()} {values[name]} already belongs to "
+                    f"{other.citekey}, which this record does not match.",
+                )
+            if (
+                citation
+                and values.get(name)
+                and getattr(citation, name)
+                not in (
+                    "",
+                    values[name],
+                )
+            ):
+                raise self.error(
+                    record,
+                    f"matches {citation.citekey}, whose {name.upper()} is "
+                    f"{getattr(citation, name)}, not {values[name]}.",
+                )
+        plan = _Plan(record)
+        if citation is None:
+            # Validated once its citekey is allocated (_write_citations).
+            plan.citation = Citation(
+                **{k: v for k, v in values.items() if v is not None}
+            )
+            plan.status = CREATED
+            return plan
+        plan.citation = citation
+        if self.same_type and self.same_type(
+            citation.publication_type, values.get("publication_type")
+        ):
+            values = {k: v for k, v in values.items() if k != "publication_type"}
+        # BibTeX and RIS keep no paragraph breaks: a text that differs only in
+        # its spacing is the same text.
+        values = {
+            k: v
+            for k, v in values.items()
+            if k not in SPACED_FIELDS or _words(v) != _words(getattr(citation, k))
+        }
+        plan.changes = apply_values(citation, values, keep_blank=True)
+        plan.status = UPDATED if plan.changes else UNCHANGED
+        if plan.changes:
+            try:
+                validate(citation)
+            except ValidationError as error:
+                raise self.error(record, describe_error(error)) from None
+        return plan
+
+    @staticmethod
+    def _same_paper(citation: Citation, values: dict) -> bool:
+        return all(
+            not values.get(name) or getattr(citation, name) in ("", values[name])
+            for name in ("pmid", "doi", "pmcid")
+        )
+
+    # Writing -------------------------------------------------------------
+
+    def _write_authors(self, plans: list[_Plan]) -> None:
+        """Find or create every author of the chunk; set plan.author_rows."""
+        current = self._current_authors([p for p in plans if p.status != CREATED])
+        names = {}
+        for plan in plans:
+            wanted = [(f, g) for f, g, _ in plan.record.authors]
+            if not wanted:
+                continue  # a record without authors leaves the list as it is
+            if plan.status != CREATED and current.get(plan.citation.pk) == wanted:
+                continue
+            plan.new_authors = plan.record.authors
+            if plan.status != CREATED:
+                plan.changes.append("authors")
+            if plan.status == UNCHANGED:
+                plan.status = UPDATED
+            for family, given, collective in plan.record.authors:
+                names.setdefault((family, given), collective)
+        if not names:
+            return
+        families = {family for family, _ in names}
+        found = {
+            (a.family_name, a.given_name): a
+            for a in Author.objects.filter(family_name__in=families)
+        }
+        missing = []
+        for (family, given), collective in names.items():
+            if (family, given) not in found:
+                author = Author(
+                    family_name=family, given_name=given, is_collective=collective
+                )
+                try:
+                    validate(author)
+                except ValidationError as error:
+                    plan = next(
+                        p
+                        for p in plans
+                        if p.new_authors
+                        and any((f, g) == (family, given) for f, g, _ in p.new_authors)
+                    )
+                    raise self.error(
+                        plan.record, f"author {family!r}: {describe_error(error)}"
+                    ) from None
+                missing.append(author)
+                found[(family, given)] = author
+        self.ctx.bulk_create(Author, missing)
+        self.authors = found
+
+    def _current_authors(self, plans: list[_Plan]) -> dict[int, list]:
+        if not plans:
+            return {}
+        current: dict[int, list] = {}
+        links = (
+            CitationAuthor.objects.filter(citation__in=[p.citation.pk for p in plans])
+            .select_related("author")
+            .order_by("citation_id", "position")
+        )
+        for link in links:
+            current.setdefault(link.citation_id, []).append(
+                (link.author.family_name, link.author.given_name)
+            )
+        return current
+
+    def _write_citations(self, plans: list[_Plan]) -> None:
+        new = [p for p in plans if p.status == CREATED]
+        self.keys.load(
+            citekey_base(p.record.authors, p.record.values.get("year")) for p in new
+        )
+        self.keys.load(p.record.citekey for p in new if p.record.citekey)
+        for plan in new:
+            base = citekey_base(plan.record.authors, plan.record.values.get("year"))
+            plan.citation.citekey = self.keys.allocate(base, plan.record.citekey)
+            plan.label = f"{plan.label} as {plan.citation.citekey}"
+            try:
+                validate(plan.citation)
+            except ValidationError as error:
+                raise self.error(plan.record, describe_error(error)) from None
+        self.ctx.bulk_create(Citation, [p.citation for p in new])
+        links = []
+        for plan in plans:
+            if plan.status == UPDATED:
+                plan.label = f"{plan.label} ({plan.citation.citekey})"
+                if set(plan.changes) - {"authors"}:
+                    self.ctx.stamp(plan.citation).save()
+            if plan.status == UNCHANGED:
+                plan.label = f"{plan.label} ({plan.citation.citekey})"
+            if plan.new_authors is None:
+                continue
+            authors = [self.authors[(f, g)] for f, g, _ in plan.new_authors]
+            if plan.status == CREATED:
+                links += [
+                    CitationAuthor(citation=plan.citation, author=a, position=i)
+                    for i, a in enumerate(authors, start=1)
+                ]
+            else:
+                self._replace_authors(plan.citation, authors)
+        self.ctx.bulk_create(CitationAuthor, links)
+
+    def _replace_authors(self, citation: Citation, authors: list[Author]) -> None:
+        """Change the author list position by position, with history."""
+        links = {link.position: link for link in citation.citation_authors.all()}
+        for position, author in enumerate(authors, start=1):
+            link = links.pop(position, None)
+            if link is None:
+                self.ctx.save_new(
+                    CitationAuthor(citation=citation, author=author, position=position)
+                )
+            elif link.author_id != author.pk:
+                link.author = author
+                self.ctx.stamp(link).save()
+        for link in links.values():
+            self.ctx.stamp(link).delete()
+
+    def _link_trials(self, plans: list[_Plan]) -> None:
+        wanted = {nct for p in plans for nct in p.record.nct_ids}
+        if not wanted:
+            return
+        if self.trial_model is None:
+            for plan in plans:
+                plan.record.notes += [
+                    f"{n}: trials are not installed, not linked"
+                    for n in plan.record.nct_ids
+                ]
+            return
+        trials = {
+            t.nct_id: t for t in self.trial_model.objects.filter(nct_id__in=wanted)
+        }
+        linked = set(
+            self.trial_model.publications.through.objects.filter(
+                trial__in=trials.values(),
+                citation__in=[p.citation.pk for p in plans],
+            ).values_list("trial_id", "citation_id")
+        )
+        for plan in plans:
+            for nct_id in plan.record.nct_ids:
+                trial = trials.get(nct_id)
+                if trial is None:
+                    plan.record.notes.append(f"{nct_id} is not in HER2db, not linked")
+                    continue
+                if (trial.pk, plan.citation.pk) in linked:
+                    continue
+                linked.add((trial.pk, plan.citation.pk))
+                self.ctx.stamp(trial).publications.add(plan.citation)
+                plan.changes.append(f"trial {nct_id}")
+                if plan.status == UNCHANGED:
+                    plan.status = UPDATED
+
+
+@dataclass
+class _Plan:
+    record: CitationRecord
+    citation: Citation | None = None
+    status: str = UNCHANGED
+    changes: list[str] = field(default_factory=list)
+    new_authors: list | None = None
+    label: str = ""
+
+    def __post_init__(self):
+        self.label = self.record.label
+
+
+def citation_values(**values: Any) -> dict[str, Any]:
+    """Normalised Citation values: identifiers in their stored form."""
+    out = {name: values.get(name, "") for name in CITATION_FIELDS}
+    out["doi"] = normalise_doi(out["doi"] or "")
+    out["pmcid"] = (out["pmcid"] or "").strip().upper()
+    out["pmid"] = (out["pmid"] or "").strip()
+    out["year"] = values.get("year") or None
+    if not out["publication_type"]:
+        del out["publication_type"]
+    return out

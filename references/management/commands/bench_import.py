@@ -1,0 +1,133 @@
+"""Benchmark import_pubmed on generated records shaped like a real one.
+
+Run it on a scratch database (``make bench-import`` makes one): it refuses a
+database that already holds citations.
+"""
+
+import re
+import resource
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import load_command_class
+from django.core.management.base import BaseCommand, CommandError
+
+from references.management.commands.import_pubmed import read_articles
+from references.models import Citation
+
+TEMPLATE = Path(settings.BASE_DIR) / "tests" / "data" / "pubmed_29963580.xml"
+FAMILIES = [
+    "Smith",
+    "Garcia",
+    "Chen",
+    "Müller",
+    "Rossi",
+    "Dubois",
+    "Kowalski",
+    "Tanaka",
+    "Silva",
+    "Novak",
+    "Kim",
+    "Ahmed",
+    "Johansson",
+    "Nguyen",
+    "Okafor",
+    "Ivanova",
+    "Cohen",
+    "Haddad",
+    "Larsen",
+    "Moreau",
+]
+INITIALS = ["A", "B", "C", "DG", "EM", "F", "JL", "K", "MC", "S"]
+
+
+def generate(count: int, path: Path) -> None:
+    """Write ``count`` PubMed records varying the real record's identifiers."""
+    text = TEMPLATE.read_text()
+    head, rest = text.split("<PubmedArticle>", 1)
+    body, tail = rest.rsplit("</PubmedArticle>", 1)
+    body = "<PubmedArticle>" + body + "</PubmedArticle>\n"
+    last_names = re.findall(r"<LastName>[^<]*</LastName>", body)
+    with path.open("w") as out:
+        out.write(head)
+        for i in range(count):
+            record = (
+                body.replace("29963580", str(30_000_000 + i))
+                .replace("PMC6022861", f"PMC{7_000_000 + i}")
+                .replace("10.1117/1.JMI.5.2.026002", f"10.5555/bench.{i}")
+                .replace(
+                    "phenotyping of chronic lung disease.",
+                    f"phenotyping of chronic lung disease, variant {i}.",
+                )
+            )
+            # Authors recur across records, as in a real bibliography.
+            for k, tag in enumerate(last_names):
+                family = FAMILIES[(i * 7 + k * 3) % len(FAMILIES)]
+                family += str((i // 50 + k) % 40)
+                record = record.replace(tag, f"<LastName>{family}</LastName>", 1)
+            out.write(record)
+        out.write(tail.lstrip("\n") if tail.strip() else "</PubmedArticleSet>\n")
+
+
+class Command(BaseCommand):
+    help = (
+        "Import N generated PubMed records (shaped like tests/data/"
+        "pubmed_29963580.xml) and report records per second and peak memory."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--records", type=int, default=10_000)
+
+    def handle(self, *args, records, **options):
+        if Citation.objects.exists():
+            raise CommandError(
+                "This database holds citations; run the benchmark on a scratch "
+                "database (make bench-import)."
+            )
+        importer = load_command_class("references", "import_pubmed")
+        engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+        with tempfile.TemporaryDirectory() as tmp:
+            small, full = Path(tmp) / "small.xml", Path(tmp) / "full.xml"
+            generate(records // 5, small)
+            generate(records, full)
+            self.stdout.write(
+                f"{records} records ({full.stat().st_size / 1e6:.1f} MB), "
+                f"9 authors each, on {engine}."
+            )
+            # Memory: Python's own allocations, traced, for a fifth of the
+            # records and for all of them (dry runs: rolled back).
+            peaks = {}
+            for path, count in ((small, records // 5), (full, records)):
+                tracemalloc.start()
+                importer.import_files([path], dry_run=True, progress=False)
+                peaks[count] = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+            # The parser alone: the most an import of this shape could reach.
+            started = time.perf_counter()
+            parsed = sum(1 for _ in read_articles(full))
+            parse_rate = parsed / (time.perf_counter() - started)
+            # Speed: a real import, committed, without tracing.
+            started = time.perf_counter()
+            summary = importer.import_files([full], progress=False)
+            elapsed = time.perf_counter() - started
+            again = time.perf_counter()
+            second = importer.import_files([full], progress=False)
+            elapsed_again = time.perf_counter() - again
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.stdout.write(summary.headline())
+        self.stdout.write(
+            f"import:    {records / elapsed:,.0f} records/s ({elapsed:.1f} s)"
+        )
+        self.stdout.write(f"parse only: {parse_rate:,.0f} records/s (Biopython)")
+        self.stdout.write(
+            f"re-import: {records / elapsed_again:,.0f} records/s "
+            f"({elapsed_again:.1f} s; {second.headline()})"
+        )
+        for count, peak in peaks.items():
+            self.stdout.write(
+                f"peak traced memory, {count:>6} records: {peak / 1e6:.1f} MB"
+            )
+        self.stdout.write(f"peak resident set size of the process: {rss:.0f} MB")

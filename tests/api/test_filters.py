@@ -1,0 +1,223 @@
+"""Filters on what users ask, several values where that makes sense, and a 400
+naming the parameter when a value is wrong."""
+
+from datetime import date
+
+import pytest
+
+from tests.api.conftest import keys
+from tests.conftest import (
+    make_agent,
+    make_approval,
+    make_citation,
+    make_evidence,
+    make_mechanism,
+    make_trial,
+)
+from therapies.models import TrialArm
+
+pytestmark = pytest.mark.django_db
+
+
+def uids(response) -> set[str]:
+    return set(keys(response, "uid"))
+
+
+def test_evidence_by_several_levels(anon, world):
+    a, b = world["accepted"]
+    assert uids(anon.get("/api/v1/evidence/?level=B")) == {str(a.uid)}
+    both = {str(a.uid), str(b.uid)}
+    assert uids(anon.get("/api/v1/evidence/?level=B&level=D")) == both
+    assert uids(anon.get("/api/v1/evidence/?level=B,D")) == both
+    assert uids(anon.get("/api/v1/evidence/?level=E")) == set()
+
+
+def test_evidence_by_mechanism_includes_its_subtree(anon, world):
+    receptor, p95, downstream, pi3k = world["mechanisms"]
+    deeper = make_mechanism(parent=p95, slug="deeper")
+    deep_claim = make_evidence(mechanism=deeper)
+    a, b = world["accepted"]
+    assert uids(anon.get("/api/v1/evidence/?mechanism=her-receptor")) == {
+        str(a.uid),
+        str(deep_claim.uid),
+    }
+    assert uids(anon.get("/api/v1/evidence/?mechanism=deeper")) == {str(deep_claim.uid)}
+    assert uids(anon.get("/api/v1/evidence/?mechanism=deeper,pi3k")) == {
+        str(deep_claim.uid),
+        str(b.uid),
+    }
+    assert uids(anon.get("/api/v1/evidence/?category=DOWNSTREAM")) == {str(b.uid)}
+
+
+def test_evidence_by_agent_citation_trial_effect_and_direction(anon, world):
+    a, b = world["accepted"]
+    assert uids(anon.get("/api/v1/evidence/?agent=lapatinib")) == {str(b.uid)}
+    assert uids(anon.get("/api/v1/evidence/?agent=trastuzumab")) == {
+        str(a.uid),
+        str(b.uid),
+    }
+    assert uids(anon.get("/api/v1/evidence/?citation=Scaltriti2007")) == {str(a.uid)}
+    assert uids(anon.get("/api/v1/evidence/?trial=NCT00004067")) == {str(a.uid)}
+    assert uids(anon.get("/api/v1/evidence/?effect=OVERCOMES_RESISTANCE")) == set()
+    assert len(uids(anon.get("/api/v1/evidence/?direction=SUPPORTS"))) == 2
+    assert len(uids(anon.get("/api/v1/evidence/?model_system=CELL_LINE"))) == 2
+
+
+def test_mechanisms_by_ancestor_return_the_whole_subtree(anon, world):
+    receptor, p95, downstream, pi3k = world["mechanisms"]
+    make_mechanism(parent=p95, slug="deeper", name="Deeper")
+    response = anon.get("/api/v1/mechanisms/?ancestor=her-receptor")
+    assert keys(response, "slug") == ["deeper", "her-receptor", "p95her2"]
+    assert keys(anon.get("/api/v1/mechanisms/?parent=her-receptor"), "slug") == [
+        "p95her2"
+    ]
+    assert keys(anon.get("/api/v1/mechanisms/?root=true"), "slug") == [
+        "downstream",
+        "her-receptor",
+    ]
+    assert keys(anon.get("/api/v1/mechanisms/?category=DOWNSTREAM"), "slug") == [
+        "downstream",
+        "pi3k",
+    ]
+    assert keys(anon.get("/api/v1/mechanisms/?gene=PIK3CA"), "slug") == ["pi3k"]
+
+
+def test_agents_by_modality_target_status_and_approving_agency(anon, world):
+    make_agent(name="zz vaccine", slug="vax", modality="VACCINE")
+    ema = make_agent(name="zz ema", slug="ema-approved")
+    make_approval(agent=ema, agency="EMA", date=date(2020, 1, 1))
+    assert keys(anon.get("/api/v1/agents/?modality=VACCINE"), "slug") == ["vax"]
+    assert keys(
+        anon.get("/api/v1/agents/?modality=VACCINE&modality=TYROSINE_KINASE_INHIBITOR"),
+        "slug",
+    ) == ["lapatinib", "vax"]
+    assert keys(anon.get("/api/v1/agents/?target=ERBB2"), "slug") == ["trastuzumab"]
+    assert keys(anon.get("/api/v1/agents/?status=APPROVED"), "slug") == ["lapatinib"]
+    assert keys(anon.get("/api/v1/agents/?approval_agency=EMA"), "slug") == [
+        "ema-approved"
+    ]
+    assert keys(anon.get("/api/v1/agents/?approval_agency=EMA,FDA"), "slug") == [
+        "lapatinib",
+        "ema-approved",
+    ]
+
+
+def test_trials_by_phase_status_setting_agent_and_nct_ids(anon, world):
+    other = make_trial(
+        nct_id="NCT01234567", phase="PHASE2", status="RECRUITING", setting="METASTATIC"
+    )
+    TrialArm.objects.create(trial=other, label="L").agents.add(world["agents"][1])
+    make_trial(nct_id="NCT07654321", phase="PHASE3", status="COMPLETED")
+    assert keys(anon.get("/api/v1/trials/?phase=PHASE2"), "nct_id") == ["NCT01234567"]
+    assert keys(anon.get("/api/v1/trials/?status=COMPLETED"), "nct_id") == [
+        "NCT07654321"
+    ]
+    assert keys(anon.get("/api/v1/trials/?setting=METASTATIC"), "nct_id") == [
+        "NCT01234567"
+    ]
+    assert keys(anon.get("/api/v1/trials/?agent=lapatinib"), "nct_id") == [
+        "NCT01234567"
+    ]
+    assert keys(
+        anon.get("/api/v1/trials/?agent=lapatinib&agent=trastuzumab"), "nct_id"
+    ) == [
+        "NCT00004067",
+        "NCT01234567",
+    ]
+    listed = anon.get("/api/v1/trials/?nct_id=NCT07654321,NCT00004067")
+    assert keys(listed, "nct_id") == ["NCT00004067", "NCT07654321"]
+    repeated = anon.get("/api/v1/trials/?nct_id=NCT07654321&nct_id=NCT01234567")
+    assert keys(repeated, "nct_id") == ["NCT01234567", "NCT07654321"]
+
+
+def test_citations_by_year_range_journal_identifiers_type_and_retraction(anon, world):
+    make_citation(
+        citekey="Old1999", year=1999, publication_type="REVIEW", retracted=True
+    )
+    make_citation(citekey="New2023", year=2023, journal="Nature", pmid="12345")
+    assert keys(anon.get("/api/v1/citations/?year_min=2023"), "citekey") == ["New2023"]
+    assert keys(anon.get("/api/v1/citations/?year_max=2000"), "citekey") == ["Old1999"]
+    assert keys(
+        anon.get("/api/v1/citations/?year_min=2000&year_max=2010"), "citekey"
+    ) == ["Scaltriti2007"]
+    assert keys(anon.get("/api/v1/citations/?journal=nature"), "citekey") == ["New2023"]
+    assert keys(anon.get("/api/v1/citations/?pmid=12345,17264300"), "citekey") == [
+        "New2023",
+        "Scaltriti2007",
+    ]
+    # DOIs match whatever their case or resolver prefix.
+    doi = "https://doi.org/10.1093/JNCI/DJK003"
+    assert keys(anon.get(f"/api/v1/citations/?doi={doi}"), "citekey") == [
+        "Scaltriti2007"
+    ]
+    assert keys(anon.get("/api/v1/citations/?publication_type=REVIEW"), "citekey") == [
+        "Old1999"
+    ]
+    assert keys(anon.get("/api/v1/citations/?retracted=true"), "citekey") == ["Old1999"]
+
+
+def test_targets_by_agent(anon, world):
+    assert keys(anon.get("/api/v1/targets/?agent=trastuzumab"), "symbol") == ["ERBB2"]
+
+
+@pytest.mark.parametrize(
+    "url,expected",
+    [
+        (
+            "/api/v1/evidence/?level=Z",
+            {
+                "level": [
+                    "Select a valid choice. Z is not one of the available choices."
+                ]
+            },
+        ),
+        (
+            "/api/v1/evidence/?agent=nobody",
+            {
+                "agent": [
+                    "Select a valid choice. nobody is not one of the available choices."
+                ]
+            },
+        ),
+        (
+            "/api/v1/mechanisms/?ancestor=nowhere",
+            {
+                "ancestor": [
+                    "Select a valid choice. That choice is not one of the available "
+                    "choices."
+                ]
+            },
+        ),
+        (
+            "/api/v1/trials/?nct_id=NCT1",
+            {"nct_id": ['An NCT id is "NCT" and 8 digits.']},
+        ),
+        ("/api/v1/citations/?year_min=soon", {"year_min": ["Enter a number."]}),
+        (
+            "/api/v1/citations/?year_max=100000",
+            {"year_max": ["Ensure this value is less than or equal to 9999."]},
+        ),
+        (
+            "/api/v1/citations/?pmid=abc",
+            {"pmid": ["A PMID is a positive number of up to 9 digits."]},
+        ),
+        (
+            "/api/v1/citations/?search=" + "x" * 201,
+            {"search": ["Ensure this value has at most 200 characters (it has 201)."]},
+        ),
+        (
+            "/api/v1/agents/?search=%00",
+            {"search": ["Null characters are not allowed."]},
+        ),
+        (
+            "/api/v1/agents/?target=%00",
+            {"target": ["Null characters are not allowed."]},
+        ),
+        ("/api/v1/citations/?retracted=perhaps", {"retracted": ["Use true or false."]}),
+        ("/api/v1/mechanisms/?root=maybe", {"root": ["Use true or false."]}),
+    ],
+)
+def test_bad_filter_values_are_400s_naming_the_parameter(anon, world, url, expected):
+    response = anon.get(url)
+    assert response.status_code == 400, response.content
+    assert response.json() == expected

@@ -1,0 +1,50 @@
+"""Property-based run of the whole OpenAPI schema, in process.
+
+Schemathesis generates requests from /api/schema/ for every operation, as an
+anonymous reader and as a curator with a token, and checks each response: no
+server error, a documented status code and content type, a body matching the
+schema. Examples are bounded so the run stays quick.
+"""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
+
+from her2db.wsgi import application
+from tests.api.conftest import token_client
+
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "generation": {"mode": "positive", "max-examples": 15, "database": "none"},
+        "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+    }
+)
+
+# Loaded once, at collection: generating the schema touches no database.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONFIG)
+
+# A schema cannot say which names exist or are taken: a 400 for a well-formed
+# request (an unknown slug, a duplicate NCT id) is the right answer, not a bug.
+NOT_CHECKED = [schemathesis.checks.positive_data_acceptance]
+
+FUZZ = settings(
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@FUZZ
+def test_anonymous_requests_never_fail_or_break_the_schema(case, world):
+    case.call_and_validate(excluded_checks=NOT_CHECKED)
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@FUZZ
+def test_curator_requests_never_fail_or_break_the_schema(case, world, curator):
+    client = token_client(curator)
+    key = client._credentials["HTTP_AUTHORIZATION"]
+    case.call_and_validate(headers={"Authorization": key}, excluded_checks=NOT_CHECKED)

@@ -1,0 +1,160 @@
+"""Every list and detail endpoint runs a fixed number of queries, however many
+rows a page holds and however many relations each row has."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from references.models import CitationAuthor
+from tests.api.conftest import token_client
+from tests.conftest import (
+    make_agent,
+    make_approval,
+    make_author,
+    make_citation,
+    make_evidence,
+    make_mechanism,
+    make_target,
+    make_trial,
+)
+from therapies.models import Agent, AgentAlias, AgentTarget, TrialArm
+
+pytestmark = pytest.mark.django_db
+
+
+def queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(captured)
+
+
+def rich_world(rows: int = 3) -> None:
+    """Several of everything, each with several of every relation."""
+    for _ in range(rows):
+        citations = [make_citation(authors=2) for _ in range(2)]
+        agents = [make_agent(targets=2) for _ in range(2)]
+        for agent in agents:
+            AgentAlias.objects.create(agent=agent, alias=f"alias-{agent.slug}")
+            make_approval(agent=agent, citation=citations[0])
+            make_approval(agent=agent)
+        parent = make_mechanism(genes=2)
+        child = make_mechanism(parent=parent, genes=1)
+        make_mechanism(parent=parent)
+        trial = make_trial(arms=2)
+        trial.publications.add(*citations)
+        TrialArm.objects.create(trial=trial, label="Extra arm").agents.add(*agents)
+        evidence = make_evidence(agents=agents, mechanism=child, citations=citations)
+        evidence.trials.add(trial, make_trial())
+        make_evidence(agents=agents[:1], mechanism=parent, status="DRAFT")
+
+
+# Anonymous reading. Each list: 1 COUNT, 1 page, then one query per
+# prefetched relation; no query per row. Each detail: the row, then the same
+# prefetches.
+LISTS = {
+    # page; aliases; agent targets with their targets; approvals with citations
+    # (evidence and trial counts are subqueries in the page query)
+    "agents": 1 + 1 + 3,
+    # page; agents; mechanisms
+    "targets": 1 + 1 + 2,
+    # page with the parent joined; children; genes
+    "mechanisms": 1 + 1 + 2,
+    # page; arms; agents of the arms; publications
+    "trials": 1 + 1 + 3,
+    # page with the mechanism joined; agents; citations with their links; trials
+    "evidence": 1 + 1 + 3,
+    # page; author links with their authors
+    "citations": 1 + 1 + 1,
+}
+
+
+@pytest.mark.parametrize("resource", LISTS)
+def test_list_queries_do_not_grow_with_the_page(anon, resource):
+    rich_world()
+    expected = LISTS[resource]
+    small = queries(anon, f"/api/v1/{resource}/?page_size=1")
+    large = queries(anon, f"/api/v1/{resource}/?page_size=100")
+    assert (small, large) == (expected, expected)
+
+
+DETAILS = {
+    "agents": lambda: make_agent(targets=3).slug,
+    "targets": lambda: make_target().symbol,
+    "mechanisms": lambda: make_mechanism(genes=3).slug,
+    "trials": lambda: make_trial(arms=3).nct_id,
+    "evidence": lambda: (
+        make_evidence(
+            agents=[make_agent(), make_agent()],
+            citations=[make_citation(), make_citation()],
+        ).uid
+    ),
+    "citations": lambda: make_citation(authors=5).citekey,
+}
+
+
+@pytest.mark.parametrize("resource", DETAILS)
+def test_detail_queries_do_not_grow_with_relations(anon, resource):
+    rich_world(rows=1)
+    identifier = DETAILS[resource]()
+    # The object (with its counts and joins), then one query per prefetch.
+    expected = LISTS[resource] - 1
+    assert queries(anon, f"/api/v1/{resource}/{identifier}/") == expected
+
+
+def test_filters_and_search_add_a_fixed_number_of_queries(anon):
+    rich_world()
+    slugs = ",".join(Agent.objects.values_list("slug", flat=True)[:2])
+    # One more to check the agent slugs exist; the filter is a subquery.
+    for size in (1, 100):
+        url = f"/api/v1/evidence/?page_size={size}&agent={slugs}"
+        assert queries(anon, url) == LISTS["evidence"] + 1
+        url = f"/api/v1/citations/?page_size={size}&search=paper"
+        assert queries(anon, url) == LISTS["citations"]
+
+
+def test_curator_lists_cost_authentication_and_permissions_once(curator):
+    rich_world()
+    client = token_client(curator)
+    # Token and its user; the user's other tokens (knox cleans expired ones);
+    # the user's permissions and their groups' (may they see drafts?).
+    extra = 2 + 2
+    for size in (1, 100):
+        url = f"/api/v1/evidence/?page_size={size}"
+        assert queries(client, url) == LISTS["evidence"] + extra
+
+
+def test_citation_export_queries_do_not_grow_with_the_page(anon):
+    rich_world()
+    for _ in range(3):
+        citation = make_citation()
+        CitationAuthor.objects.create(
+            citation=citation, author=make_author(), position=1
+        )
+    for fmt in ("csl", "bibtex", "ris"):
+        for size in (1, 100):
+            url = f"/api/v1/citations/?format={fmt}&page_size={size}"
+            assert queries(anon, url) == LISTS["citations"]
+
+
+def test_agent_target_rows_are_not_fetched_one_by_one(anon):
+    agent = make_agent()
+    for _ in range(5):
+        AgentTarget.objects.create(agent=agent, target=make_target(), action="BINDER")
+    assert queries(anon, f"/api/v1/agents/{agent.slug}/") == LISTS["agents"] - 1
+
+
+@pytest.mark.parametrize("resource", LISTS)
+def test_the_plain_field_short_cut_writes_what_drf_would(anon, resource, monkeypatch):
+    """PlainFieldsMixin copies plain values itself: the JSON is DRF's own."""
+    from rest_framework import serializers
+
+    from her2db.api import PlainFieldsMixin
+
+    rich_world(rows=2)
+    url = f"/api/v1/{resource}/?page_size=100"
+    fast = anon.get(url).json()
+    monkeypatch.setattr(
+        PlainFieldsMixin, "to_representation", serializers.Serializer.to_representation
+    )
+    assert anon.get(url).json() == fast

@@ -1,0 +1,188 @@
+import django_filters
+from django.db.models import Exists, OuterRef
+from drf_spectacular.utils import extend_schema_field
+
+from her2db.api import (
+    BooleanFilter,
+    ManyValuesWidget,
+    MultipleValueFilter,
+    SearchFilterSet,
+    choices_filter,
+)
+from references.models import Citation
+
+from .models import (
+    Agent,
+    AgentAlias,
+    AgentTarget,
+    Approval,
+    Evidence,
+    EvidenceAgent,
+    EvidenceCitation,
+    EvidenceTrial,
+    Mechanism,
+    MechanismGene,
+    Target,
+    Trial,
+    TrialArmAgent,
+    validate_nct_id,
+)
+
+
+def by_identifier(model, field: str, label: str, single: bool = False):
+    """Related objects named by their identifiers; an unknown one is a 400."""
+    kind = (
+        django_filters.ModelChoiceFilter
+        if single
+        else django_filters.ModelMultipleChoiceFilter
+    )
+    found = kind(
+        queryset=model.objects.all(),
+        to_field_name=field,
+        method="filter_related",
+        **({} if single else {"widget": ManyValuesWidget}),
+    )
+    # For the schema: identifiers are strings (not an enum of every row).
+    return extend_schema_field({"type": "string", "description": label})(found)
+
+
+def linked(queryset, link_model, outer: str, inner: str, values):
+    """Rows linked through `link_model` to any of `values`: no join, no duplicates."""
+    if not values:  # the parameter was not given
+        return queryset
+    return queryset.filter(
+        Exists(
+            link_model.objects.filter(**{outer: OuterRef("pk"), f"{inner}__in": values})
+        )
+    )
+
+
+class TargetFilter(SearchFilterSet):
+    search_groups = [
+        ("A", ["symbol", "aliases", "hgnc_id", "uniprot_id"]),
+        ("B", ["name"]),
+    ]
+
+    agent = by_identifier(Agent, "slug", "Targets of any of these agents (slugs).")
+
+    class Meta:
+        model = Target
+        fields = []
+
+    def filter_related(self, queryset, name, value):
+        return linked(queryset, AgentTarget, "target", "agent", value)
+
+
+class AgentFilter(SearchFilterSet):
+    search_groups = [
+        ("A", ["name", "slug", "abbreviation", "chembl_id", "drugbank_id", "ncit_id"]),
+        ("C", ["mechanism_of_action", "payload"]),
+    ]
+    search_related = [(AgentAlias, "agent", ["alias"])]
+
+    modality = choices_filter(Agent.Modality.choices)
+    status = choices_filter(Agent.Status.choices, field_name="development_status")
+    target = by_identifier(Target, "symbol", "Acting on any of these targets.")
+    approval_agency = choices_filter(
+        Approval.Agency.choices,
+        method="filter_agency",
+        label="Approved by any of these agencies.",
+    )
+
+    class Meta:
+        model = Agent
+        fields = []
+
+    def filter_related(self, queryset, name, value):
+        return linked(queryset, AgentTarget, "agent", "target", value)
+
+    def filter_agency(self, queryset, name, value):
+        return linked(queryset, Approval, "agent", "agency", value)
+
+
+class MechanismFilter(SearchFilterSet):
+    search_groups = [("A", ["name", "slug"]), ("C", ["description"])]
+
+    category = choices_filter(Mechanism.Category.choices)
+    ancestor = by_identifier(
+        Mechanism, "slug", "This mechanism and everything under it.", single=True
+    )
+    parent = by_identifier(
+        Mechanism, "slug", "Direct children of this mechanism.", single=True
+    )
+    root = BooleanFilter(
+        field_name="parent", lookup_expr="isnull", label="Only top-level mechanisms."
+    )
+    gene = by_identifier(Target, "symbol", "Involving any of these genes.")
+
+    class Meta:
+        model = Mechanism
+        fields = []
+
+    def filter_related(self, queryset, name, value):
+        if name == "ancestor":
+            return queryset.filter(pk__in=Mechanism.objects.subtree_ids([value]))
+        if name == "parent":
+            return queryset.filter(parent=value)
+        return linked(queryset, MechanismGene, "mechanism", "target", value)
+
+
+class TrialFilter(SearchFilterSet):
+    search_groups = [
+        ("A", ["nct_id", "acronym"]),
+        ("B", ["title", "official_title"]),
+        ("C", ["sponsor", "conditions"]),
+    ]
+
+    phase = choices_filter(Trial.Phase.choices)
+    status = choices_filter(Trial.Status.choices)
+    setting = choices_filter(Trial.Setting.choices)
+    agent = by_identifier(Agent, "slug", "Giving any of these agents in an arm.")
+    nct_id = MultipleValueFilter(
+        validator=validate_nct_id, label="Any of these NCT ids."
+    )
+
+    class Meta:
+        model = Trial
+        fields = []
+
+    def filter_related(self, queryset, name, value):
+        return linked(queryset, TrialArmAgent, "arm__trial", "agent", value)
+
+
+class EvidenceFilter(SearchFilterSet):
+    search_groups = [("A", ["statement"])]
+
+    agent = by_identifier(Agent, "slug", "About any of these agents (slugs).")
+    mechanism = by_identifier(
+        Mechanism, "slug", "Under any of these mechanisms, or below them."
+    )
+    category = choices_filter(
+        Mechanism.Category.choices, field_name="mechanism__category"
+    )
+    effect = choices_filter(Evidence.Effect.choices)
+    direction = choices_filter(Evidence.Direction.choices)
+    level = choices_filter(Evidence.Level.choices)
+    origin = choices_filter(Evidence.Origin.choices)
+    model_system = choices_filter(Evidence.ModelSystem.choices)
+    citation = by_identifier(Citation, "citekey", "Citing any of these (citekeys).")
+    trial = by_identifier(Trial, "nct_id", "Resting on any of these trials.")
+    status = choices_filter(
+        Evidence.Status.choices,
+        label="Review status; anonymous readers see accepted evidence only.",
+    )
+
+    class Meta:
+        model = Evidence
+        fields = []
+
+    def filter_related(self, queryset, name, value):
+        if name == "agent":
+            return linked(queryset, EvidenceAgent, "evidence", "agent", value)
+        if name == "citation":
+            return linked(queryset, EvidenceCitation, "evidence", "citation", value)
+        if name == "trial":
+            return linked(queryset, EvidenceTrial, "evidence", "trial", value)
+        if not value:
+            return queryset
+        return queryset.filter(mechanism__in=Mechanism.objects.subtree_ids(value))

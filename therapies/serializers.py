@@ -1,0 +1,413 @@
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from her2db.api import (
+    CuratedSerializer,
+    LinkField,
+    PrefetchedListSerializer,
+    RowSerializer,
+    Summary,
+    SummaryRelatedField,
+)
+from references.models import Citation
+from references.serializers import CitationSummary
+
+from .models import (
+    Agent,
+    AgentAlias,
+    AgentTarget,
+    Approval,
+    Evidence,
+    EvidenceCitation,
+    Mechanism,
+    Target,
+    Trial,
+    TrialArm,
+)
+
+# --- Summaries: how one resource shows another ----------------------------------
+
+
+class AgentSummary(Summary):
+    basename, key, names = "agents", "slug", ("slug", "name")
+
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    url = serializers.URLField()
+
+
+class TargetSummary(Summary):
+    basename, key, names = "targets", "symbol", ("symbol", "name")
+
+    symbol = serializers.CharField()
+    name = serializers.CharField()
+    url = serializers.URLField()
+
+
+class MechanismSummary(Summary):
+    basename, key, names = "mechanisms", "slug", ("slug", "name")
+
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    url = serializers.URLField()
+
+
+class TrialSummary(Summary):
+    basename, key, names = "trials", "nct_id", ("nct_id", "acronym", "title")
+
+    nct_id = serializers.CharField()
+    acronym = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.URLField()
+
+
+def agents_field(**kwargs):
+    return SummaryRelatedField(AgentSummary, queryset=Agent.objects.all(), **kwargs)
+
+
+def citation_field(**kwargs):
+    return SummaryRelatedField(
+        CitationSummary, queryset=Citation.objects.all(), **kwargs
+    )
+
+
+# --- Targets ----------------------------------------------------------------------
+
+
+class CommaListField(serializers.ListField):
+    """A comma-separated text column shown and written as a list of strings."""
+
+    child = serializers.CharField(max_length=255)
+
+    def to_representation(self, data):
+        return [item.strip() for item in data.split(",") if item.strip()]
+
+    def to_internal_value(self, data):
+        items = super().to_internal_value(data)
+        if any("," in item for item in items):
+            raise serializers.ValidationError("An item cannot contain a comma.")
+        return ", ".join(item.strip() for item in items if item.strip())
+
+
+class TargetSerializer(CuratedSerializer):
+    """A gene or protein, by HGNC symbol, with the agents and mechanisms that
+    involve it."""
+
+    url = LinkField("targets", "symbol")
+    aliases = CommaListField(required=False, help_text='e.g. ["HER2", "NEU"]')
+    agents = AgentSummary(many=True, read_only=True)
+    mechanisms = MechanismSummary(many=True, read_only=True)
+
+    class Meta:
+        model = Target
+        fields = [
+            "url",
+            "symbol",
+            "name",
+            "aliases",
+            "hgnc_id",
+            "uniprot_id",
+            "agents",
+            "mechanisms",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+# --- Agents -----------------------------------------------------------------------
+
+
+class AgentAliasSerializer(RowSerializer):
+    class Meta:
+        model = AgentAlias
+        fields = ["alias", "kind"]
+        validators = []  # checked with the model's constraints by the agent
+        list_serializer_class = PrefetchedListSerializer
+
+
+class AgentTargetSerializer(RowSerializer):
+    target = SummaryRelatedField(TargetSummary, queryset=Target.objects.all())
+
+    class Meta:
+        model = AgentTarget
+        fields = ["target", "action", "binding_site", "reversibility"]
+        validators = []
+        list_serializer_class = PrefetchedListSerializer
+
+
+class ApprovalSerializer(RowSerializer):
+    citation = citation_field(allow_null=True, required=False)
+
+    class Meta:
+        model = Approval
+        fields = [
+            "agency",
+            "date",
+            "indication",
+            "her2_positive_breast",
+            "accelerated",
+            "reference",
+            "citation",
+        ]
+        validators = []
+        list_serializer_class = PrefetchedListSerializer
+
+
+class AgentSerializer(CuratedSerializer):
+    """A therapeutic agent, by slug, with its targets, approvals and counts."""
+
+    url = LinkField("agents", "slug")
+    aliases = AgentAliasSerializer(
+        many=True, required=False, help_text="Brand and code names, synonyms."
+    )
+    targets = AgentTargetSerializer(
+        source="agent_targets",
+        many=True,
+        required=False,
+        help_text="Writing replaces the list; rows are matched by target.",
+    )
+    approvals = ApprovalSerializer(
+        many=True,
+        required=False,
+        help_text="Writing replaces the list; rows are matched by agency, date "
+        "and indication.",
+    )
+    evidence_count = serializers.IntegerField(
+        read_only=True, help_text="Evidence items about this agent you can see."
+    )
+    trial_count = serializers.IntegerField(
+        read_only=True, help_text="Trials with an arm giving this agent."
+    )
+    drug_to_antibody_ratio = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        min_value=Decimal("0.1"),
+        max_value=Decimal("20"),
+        allow_null=True,
+        required=False,
+        help_text="Antibody-drug conjugates only.",
+    )
+
+    owned_rows = {
+        "aliases": ("agent", ("alias",)),
+        "agent_targets": ("agent", ("target",)),
+        "approvals": ("agent", ("agency", "date", "indication")),
+    }
+
+    class Meta:
+        model = Agent
+        fields = [
+            "url",
+            "slug",
+            "name",
+            "abbreviation",
+            "aliases",
+            "modality",
+            "development_status",
+            "mechanism_of_action",
+            "targets",
+            "approvals",
+            "chembl_id",
+            "drugbank_id",
+            "ncit_id",
+            "payload",
+            "linker",
+            "linker_cleavable",
+            "drug_to_antibody_ratio",
+            "evidence_count",
+            "trial_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+# --- Mechanisms -------------------------------------------------------------------
+
+
+class MechanismSerializer(CuratedSerializer):
+    """A resistance mechanism, by slug, in its place in the tree."""
+
+    url = LinkField("mechanisms", "slug")
+    parent = SummaryRelatedField(
+        MechanismSummary,
+        queryset=Mechanism.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The broader mechanism; its category is this one's.",
+    )
+    children = MechanismSummary(many=True, read_only=True)
+    genes = SummaryRelatedField(
+        TargetSummary, queryset=Target.objects.all(), many=True, required=False
+    )
+    evidence_count = serializers.IntegerField(
+        read_only=True,
+        help_text="Evidence items filed under this mechanism itself that you "
+        "can see (filter evidence by mechanism for the whole subtree).",
+    )
+
+    many_to_many = ("genes",)
+
+    class Meta:
+        model = Mechanism
+        fields = [
+            "url",
+            "slug",
+            "name",
+            "category",
+            "parent",
+            "children",
+            "description",
+            "genes",
+            "evidence_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+# --- Trials -----------------------------------------------------------------------
+
+
+class TrialArmSerializer(RowSerializer):
+    agents = agents_field(many=True, required=False)
+
+    class Meta:
+        model = TrialArm
+        fields = ["label", "role", "description", "agents"]
+        validators = []
+        list_serializer_class = PrefetchedListSerializer
+
+
+class TrialSerializer(CuratedSerializer):
+    """A clinical trial, by NCT id, with its arms and publications."""
+
+    url = LinkField("trials", "nct_id")
+    registry_url = serializers.URLField(read_only=True)
+    arms = TrialArmSerializer(
+        many=True,
+        required=False,
+        help_text="Writing replaces the list; arms are matched by label.",
+    )
+    publications = citation_field(many=True, required=False)
+    evidence_count = serializers.IntegerField(
+        read_only=True, help_text="Evidence items resting on this trial you can see."
+    )
+
+    owned_rows = {"arms": ("trial", ("label",))}
+    many_to_many = ("publications",)
+
+    class Meta:
+        model = Trial
+        fields = [
+            "url",
+            "nct_id",
+            "registry_url",
+            "acronym",
+            "title",
+            "official_title",
+            "phase",
+            "status",
+            "setting",
+            "enrollment",
+            "start_date",
+            "completion_date",
+            "sponsor",
+            "conditions",
+            "primary_endpoint",
+            "result_summary",
+            "arms",
+            "publications",
+            "evidence_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+# --- Evidence ---------------------------------------------------------------------
+
+
+class EvidenceCitationSerializer(RowSerializer):
+    citation = citation_field()
+
+    class Meta:
+        model = EvidenceCitation
+        fields = ["citation", "quote", "location", "retraction_reviewed"]
+        validators = []
+        list_serializer_class = PrefetchedListSerializer
+
+
+class EvidenceSerializer(CuratedSerializer):
+    """A curated claim: agents, a mechanism, what the claim says, its sources.
+
+    `status` moves only through POST .../transition/.
+    """
+
+    url = LinkField("evidence", "uid")
+    agents = agents_field(
+        many=True, allow_empty=False, help_text="Several make a combination."
+    )
+    mechanism = SummaryRelatedField(MechanismSummary, queryset=Mechanism.objects.all())
+    citations = EvidenceCitationSerializer(
+        source="evidence_citations",
+        many=True,
+        allow_empty=False,
+        help_text="At least one. Writing replaces the list; rows are matched "
+        "by citation.",
+    )
+    trials = SummaryRelatedField(
+        TrialSummary, queryset=Trial.objects.all(), many=True, required=False
+    )
+
+    owned_rows = {"evidence_citations": ("evidence", ("citation",))}
+    many_to_many = ("agents", "trials")
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "url",
+            "id",
+            "uid",
+            "agents",
+            "mechanism",
+            "effect",
+            "direction",
+            "level",
+            "origin",
+            "model_system",
+            "statement",
+            "citations",
+            "trials",
+            "status",
+            "status_reason",
+            "submitted_at",
+            "reviewed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "uid",
+            "status",
+            "status_reason",
+            "submitted_at",
+            "reviewed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class TransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=list(Evidence.TRANSITIONS),
+        help_text="submit, accept, reject, send_back, retire or revise.",
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Required to reject, send back or retire.",
+    )

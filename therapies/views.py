@@ -1,0 +1,308 @@
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from her2db.api import CuratedViewSet, prefetched
+from references.models import Citation
+
+from .filters import (
+    AgentFilter,
+    EvidenceFilter,
+    MechanismFilter,
+    TargetFilter,
+    TrialFilter,
+)
+from .models import (
+    Agent,
+    AgentAlias,
+    AgentTarget,
+    Approval,
+    Evidence,
+    EvidenceAgent,
+    EvidenceCitation,
+    EvidenceTrial,
+    Mechanism,
+    Target,
+    Trial,
+    TrialArm,
+    TrialArmAgent,
+)
+from .serializers import (
+    AgentSerializer,
+    EvidenceSerializer,
+    MechanismSerializer,
+    TargetSerializer,
+    TransitionSerializer,
+    TrialSerializer,
+)
+
+
+def count_of(rows, outer: str, what: str = "pk", distinct: bool = False):
+    """A correlated COUNT subquery: no GROUP BY on the outer query, no join fan-out."""
+    counted = (
+        rows.filter(**{outer: OuterRef("pk")})
+        .order_by()
+        .values(outer)
+        .annotate(n=Count(what, distinct=distinct))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def visible(rows, user, path: str = "evidence__"):
+    """Rows whose evidence the user may see (accepted only, for most)."""
+    if user.is_authenticated and user.has_perm("therapies.view_unpublished_evidence"):
+        return rows
+    return rows.filter(**{f"{path}status": Evidence.Status.ACCEPTED})
+
+
+def summaries(model, *fields):
+    return model.objects.only("pk", *fields)
+
+
+CITATION_SUMMARY = ["citation__citekey", "citation__title", "citation__year"]
+APPROVAL_FIELDS = [
+    "agent",
+    "agency",
+    "date",
+    "indication",
+    "her2_positive_breast",
+    "accelerated",
+    "reference",
+    "citation",
+]
+
+
+class TargetViewSet(CuratedViewSet):
+    """Genes and proteins, by HGNC symbol."""
+
+    serializer_class = TargetSerializer
+    filterset_class = TargetFilter
+    lookup_field = "symbol"
+    lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9-]*"
+    ordering_fields = ["symbol", "name", "created_at", "updated_at"]
+
+    def get_queryset(self):
+        return Target.objects.prefetch_related(
+            prefetched("agents", summaries(Agent, "slug", "name")),
+            prefetched("mechanisms", summaries(Mechanism, "slug", "name")),
+        )
+
+
+class AgentViewSet(CuratedViewSet):
+    """Therapeutic agents, by slug."""
+
+    serializer_class = AgentSerializer
+    filterset_class = AgentFilter
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    ordering_fields = [
+        "name",
+        "slug",
+        "modality",
+        "development_status",
+        "evidence_count",
+        "trial_count",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self):
+        user = self.request.user
+        return Agent.objects.prefetch_related(
+            prefetched("aliases", AgentAlias.objects.order_by("alias")),
+            prefetched(
+                "agent_targets",
+                AgentTarget.objects.select_related("target")
+                .only(
+                    "agent",
+                    "action",
+                    "binding_site",
+                    "reversibility",
+                    "target__symbol",
+                    "target__name",
+                )
+                .order_by("target__symbol"),
+            ),
+            prefetched(
+                "approvals",
+                Approval.objects.select_related("citation")
+                .only(*APPROVAL_FIELDS, *CITATION_SUMMARY)
+                .order_by("date", "agency", "indication"),
+            ),
+        ).annotate(
+            evidence_count=count_of(
+                visible(EvidenceAgent.objects.all(), user), "agent"
+            ),
+            trial_count=count_of(
+                TrialArmAgent.objects.all(), "agent", "arm__trial", distinct=True
+            ),
+        )
+
+
+class MechanismViewSet(CuratedViewSet):
+    """Resistance mechanisms, by slug, in a tree under the review's categories."""
+
+    serializer_class = MechanismSerializer
+    filterset_class = MechanismFilter
+    lookup_field = "slug"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"
+    ordering_fields = [
+        "name",
+        "slug",
+        "category",
+        "evidence_count",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self):
+        return (
+            Mechanism.objects.select_related("parent")
+            .defer(
+                "parent__description",
+                "parent__category",
+                "parent__parent",
+                "parent__created_at",
+                "parent__updated_at",
+            )
+            .prefetch_related(
+                prefetched("children", summaries(Mechanism, "slug", "name", "parent")),
+                prefetched("genes", summaries(Target, "symbol", "name")),
+            )
+            .annotate(
+                evidence_count=count_of(
+                    visible(Evidence.objects.all(), self.request.user, ""),
+                    "mechanism",
+                )
+            )
+        )
+
+
+class TrialViewSet(CuratedViewSet):
+    """Clinical trials, by NCT id."""
+
+    serializer_class = TrialSerializer
+    filterset_class = TrialFilter
+    lookup_field = "nct_id"
+    lookup_value_regex = r"NCT[0-9]{8}"
+    ordering_fields = [
+        "nct_id",
+        "acronym",
+        "phase",
+        "status",
+        "enrollment",
+        "start_date",
+        "evidence_count",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self):
+        return Trial.objects.prefetch_related(
+            prefetched(
+                "arms",
+                TrialArm.objects.order_by("id").prefetch_related(
+                    prefetched("agents", summaries(Agent, "slug", "name"))
+                ),
+            ),
+            prefetched("publications", summaries(Citation, "citekey", "title", "year")),
+        ).annotate(
+            evidence_count=count_of(
+                visible(EvidenceTrial.objects.all(), self.request.user), "trial"
+            )
+        )
+
+
+EVIDENCE_ID = OpenApiParameter(
+    "id",
+    str,
+    OpenApiParameter.PATH,
+    description="The evidence item's number or its UID (stable across releases).",
+    pattern=r"^([0-9]{1,18}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$",
+)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(parameters=[EVIDENCE_ID]),
+    update=extend_schema(parameters=[EVIDENCE_ID]),
+    partial_update=extend_schema(parameters=[EVIDENCE_ID]),
+    destroy=extend_schema(parameters=[EVIDENCE_ID]),
+)
+class EvidenceViewSet(CuratedViewSet):
+    """Curated evidence, by number or UID. Anonymous readers see accepted items."""
+
+    serializer_class = EvidenceSerializer
+    filterset_class = EvidenceFilter
+    lookup_field = "id"
+    lookup_value_regex = (
+        r"[0-9]{1,18}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+        r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    )
+    ordering_fields = [
+        "id",
+        "level",
+        "effect",
+        "mechanism__name",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self):
+        return (
+            Evidence.objects.visible_to(self.request.user)
+            .select_related("mechanism")
+            .defer(
+                "mechanism__description",
+                "mechanism__category",
+                "mechanism__parent",
+                "mechanism__created_at",
+                "mechanism__updated_at",
+            )
+            .prefetch_related(
+                prefetched("agents", summaries(Agent, "slug", "name")),
+                prefetched(
+                    "evidence_citations",
+                    EvidenceCitation.objects.select_related("citation")
+                    .only(
+                        "evidence",
+                        "citation",
+                        "quote",
+                        "location",
+                        "retraction_reviewed",
+                        *CITATION_SUMMARY,
+                    )
+                    .order_by("citation__citekey"),
+                ),
+                prefetched("trials", summaries(Trial, "nct_id", "acronym", "title")),
+            )
+        )
+
+    def lookup_filter(self, value: str) -> dict:
+        return {"uid": value} if "-" in value else {"pk": value}
+
+    def perform_create(self, serializer):
+        serializer.save(created_by=self.request.user)
+
+    @extend_schema(
+        request=TransitionSerializer,
+        responses=EvidenceSerializer,
+        parameters=[EVIDENCE_ID],
+        description="Move the item through review: submit, accept, reject, "
+        "send back, retire or revise. Who, when and why go into its history.",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
+    def transition(self, request, id=None):
+        evidence = self.get_object()
+        step = TransitionSerializer(data=request.data)
+        step.is_valid(raise_exception=True)
+        evidence.transition(
+            step.validated_data["action"],
+            request.user,
+            step.validated_data.get("reason", ""),
+        )
+        return Response(self.get_serializer(self.reread(evidence)).data)
