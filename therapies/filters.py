@@ -16,6 +16,7 @@ from .models import (
     AgentAlias,
     AgentTarget,
     Approval,
+    ChangeEntry,
     Evidence,
     EvidenceAgent,
     EvidenceCitation,
@@ -186,3 +187,38 @@ class EvidenceFilter(SearchFilterSet):
         if not value:
             return queryset
         return queryset.filter(mechanism__in=Mechanism.objects.subtree_ids(value))
+
+
+class ChangeFilter(django_filters.FilterSet):
+    """The change feed by kind of resource and by time."""
+
+    since = django_filters.IsoDateTimeFilter(
+        field_name="changed_at",
+        lookup_expr="gt",
+        help_text="Only changes after this moment (ISO 8601: 2026-01-31T12:00:00Z).",
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="changed_at",
+        lookup_expr="lte",
+        help_text="Only changes up to this moment (ISO 8601).",
+    )
+    kind = django_filters.MultipleChoiceFilter(
+        choices=[
+            (k, k)
+            for k in (
+                "agent",
+                "author",
+                "citation",
+                "evidence",
+                "mechanism",
+                "target",
+                "trial",
+            )
+        ],
+        help_text="Only changes to this kind of resource (repeat for several).",
+    )
+    action = django_filters.MultipleChoiceFilter(choices=ChangeEntry.Action.choices)
+
+    class Meta:
+        model = ChangeEntry
+        fields = []

@@ -18,6 +18,7 @@ from .models import (
     AgentAlias,
     AgentTarget,
     Approval,
+    ChangeEntry,
     Evidence,
     EvidenceCitation,
     Mechanism,
@@ -411,3 +412,12 @@ class TransitionSerializer(serializers.Serializer):
         max_length=2000,
         help_text="Required to reject, send back or retire.",
     )
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    """One change to public data; `fields` names the fields that changed."""
+
+    class Meta:
+        model = ChangeEntry
+        fields = ["id", "kind", "identifier", "action", "changed_at", "fields"]
+        read_only_fields = fields

@@ -2,6 +2,7 @@
 
 from .views import (
     AgentViewSet,
+    ChangeViewSet,
     EvidenceViewSet,
     MechanismViewSet,
     TargetViewSet,
@@ -15,4 +16,5 @@ routes = [
     ("mechanisms", MechanismViewSet, "mechanisms"),
     ("trials", TrialViewSet, "trials"),
     ("evidence", EvidenceViewSet, "evidence"),
+    ("changes", ChangeViewSet, "changes"),
 ]

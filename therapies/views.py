@@ -1,15 +1,17 @@
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from her2db.api import CuratedViewSet, prefetched
+from her2db.api import ConditionalGetMixin, CuratedViewSet, prefetched
 from references.models import Citation
 
 from .filters import (
     AgentFilter,
+    ChangeFilter,
     EvidenceFilter,
     MechanismFilter,
     TargetFilter,
@@ -20,6 +22,7 @@ from .models import (
     AgentAlias,
     AgentTarget,
     Approval,
+    ChangeEntry,
     Evidence,
     EvidenceAgent,
     EvidenceCitation,
@@ -32,6 +35,7 @@ from .models import (
 )
 from .serializers import (
     AgentSerializer,
+    ChangeSerializer,
     EvidenceSerializer,
     MechanismSerializer,
     TargetSerializer,
@@ -306,3 +310,22 @@ class EvidenceViewSet(CuratedViewSet):
             step.validated_data.get("reason", ""),
         )
         return Response(self.get_serializer(self.reread(evidence)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Changes to public data",
+        description=(
+            "Every creation, update and deletion (or withdrawal of a claim) of "
+            "public data, oldest first. Poll with `?since=` set to the "
+            "`changed_at` of the last change you saw to keep a copy in sync. "
+            "Changes to unpublished evidence never appear."
+        ),
+    ),
+)
+class ChangeViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = ChangeEntry.objects.all()
+    serializer_class = ChangeSerializer
+    filterset_class = ChangeFilter
+    ordering_fields = ["changed_at"]
+    ordering = ["changed_at", "id"]
