@@ -45,8 +45,7 @@ ACTIONS = {"+": ChangeEntry.Action.CREATED, "~": ChangeEntry.Action.UPDATED}
 ACCEPTED = Evidence.Status.ACCEPTED
 
 
-def changed_fields(history_instance) -> list[str]:
-    previous = history_instance.prev_record
+def changed_fields(history_instance, previous) -> list[str]:
     if history_instance.history_type != "~" or previous is None:
         return []
     delta = history_instance.diff_against(previous)
@@ -76,9 +75,10 @@ def entry_for(instance, history_instance) -> ChangeEntry | None:
         return None
     kind, name = RESOURCES[model]
     action = ACTIONS.get(kind_type, ChangeEntry.Action.DELETED)
-    fields = changed_fields(history_instance)
+    # A creation has nothing before it: skip the look-up (imports create many).
+    previous = history_instance.prev_record if kind_type != "+" else None
+    fields = changed_fields(history_instance, previous)
     if model is Evidence:
-        previous = history_instance.prev_record
         was_public = previous is not None and previous.status == ACCEPTED
         is_public = kind_type != "-" and instance.status == ACCEPTED
         if not (was_public or is_public):
