@@ -118,12 +118,12 @@ class Summary:
         return f"{verb}: {counts}."
 
     def lines(self, verbosity: int = 1) -> list[str]:
-        """The report: headline, then changed and skipped records, then notes."""
+        """The report: changed and skipped records, notes, then the totals."""
         shown = [o for o in self.outcomes if verbosity > 1 or o.status != UNCHANGED]
         lines = [o.describe() for o in shown]
         hidden = self.total - len(self.outcomes)
         if hidden > 0:
-            lines.append(f"... and {hidden} more records (counted above).")
+            lines.append(f"... and {hidden} more records, counted in the totals.")
         lines += [f"note: {note}" for note in self.notes[: self.detail_limit]]
         lines.append(self.headline())
         if self.dry_run:
@@ -256,12 +256,11 @@ def chunked(iterable: Iterable, size: int) -> Iterator[list]:
 class ImportCommand(BaseCommand):
     """FILE... with --dry-run and --user, all or nothing, with a summary.
 
-    Subclasses set ``file_kind`` and implement ``import_file(path, ctx)``,
+    Subclasses implement ``import_file(path, ctx)``,
     reporting each record to ``ctx.summary`` and raising ``RecordError`` for
     anything malformed.
     """
 
-    file_kind = "files"
     # Model permissions (app_label.codename) a user needs to run this import
     # from the admin.
     permissions: tuple[str, ...] = ("references.add_citation",)
@@ -290,11 +289,9 @@ class ImportCommand(BaseCommand):
         summary = self.import_files(
             files, dry_run=dry_run, user=user_obj, progress=True
         )
-        lines = summary.lines(options["verbosity"])
-        for line in lines[:-1]:
-            self.stdout.write(line)
         style = self.style.SUCCESS if summary.changed else self.style.NOTICE
-        self.stdout.write(style(lines[-1]))
+        for line in summary.lines(options["verbosity"]):
+            self.stdout.write(style(line) if line == summary.headline() else line)
 
     def import_files(
         self,
@@ -322,9 +319,8 @@ class ImportCommand(BaseCommand):
         except RecordError as error:
             raise CommandError(f"{error} Nothing was written.") from error
         except (ValidationError, IntegrityError, DatabaseError) as error:
-            raise CommandError(
-                f"{path}: {describe_error(error)} Nothing was written."
-            ) from error
+            message = describe_error(error).rstrip(".")
+            raise CommandError(f"{path}: {message}. Nothing was written.") from error
         return ctx.summary
 
     def import_file(self, path: Path, ctx: ImportContext) -> None:

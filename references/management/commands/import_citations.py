@@ -65,7 +65,6 @@ class Command(ImportCommand):
         "files: create or update them, matched by PMID, DOI, then citekey. "
         "All or nothing."
     )
-    file_kind = "BibTeX, RIS or CSL-JSON"
 
     def import_file(self, path: Path, ctx: ImportContext) -> None:
         _, entries, types = read_entries(path)

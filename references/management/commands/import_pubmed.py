@@ -25,6 +25,7 @@ from Bio.Entrez.Parser import (
 )
 
 from references.importing import (
+    NCT_RE,
     SKIPPED,
     CitationRecord,
     CitationWriter,
@@ -262,7 +263,7 @@ def nct_ids(data_banks) -> list[str]:
             continue
         for number in bank.get("AccessionNumberList", []):
             nct = text(number).upper()
-            if nct not in found:
+            if NCT_RE.match(nct) and nct not in found:
                 found.append(nct)
     return found
 
@@ -273,7 +274,6 @@ class Command(ImportCommand):
         "citations with their authors, and link them to the trials in their "
         "ClinicalTrials.gov data bank entries. All or nothing."
     )
-    file_kind = "PubMed XML"
 
     def import_file(self, path: Path, ctx: ImportContext) -> None:
         writer = CitationWriter(ctx, str(path))

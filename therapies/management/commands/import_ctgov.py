@@ -100,7 +100,6 @@ class Command(ImportCommand):
         'with "studies"): create or update trials, their arms and agents, and '
         "link the PubMed references HER2db holds. All or nothing."
     )
-    file_kind = "ClinicalTrials.gov JSON"
     permissions = ("references.add_citation", "therapies.add_trial")
 
     def import_file(self, path: Path, ctx: ImportContext) -> None:
