@@ -166,7 +166,8 @@ class SummaryRelatedField(serializers.SlugRelatedField):
         )
 
     def to_internal_value(self, data):
-        if not isinstance(data, str):
+        # PostgreSQL refuses NUL in text outright (a DataError, not a miss).
+        if not isinstance(data, str) or "\x00" in data:
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -455,7 +456,8 @@ class CuratedSerializer(PlainFieldsMixin, serializers.ModelSerializer):
     def give_reason(self, instance) -> None:
         """The X-Change-Reason header, kept in the history as the admin's is."""
         request = self.context.get("request")
-        reason = request.headers.get(CHANGE_REASON, "").strip() if request else ""
+        reason = request.headers.get(CHANGE_REASON, "") if request else ""
+        reason = reason.replace("\x00", "").strip()
         if reason:
             instance._change_reason = reason[:1000]
 
@@ -541,7 +543,37 @@ def representation_etag(response) -> str:
     return etag_of(response.content, renderer.media_type)
 
 
-class CuratedViewSet(viewsets.ModelViewSet):
+class ConditionalGetMixin:
+    """ETag on every 200 or 201, from the representation; 304 for a current
+    If-None-Match. For any API view (a read-only one such as a change feed
+    too), so that what the schema promises for every GET holds."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if (
+            response.status_code not in (200, 201)
+            or request.method == "OPTIONS"
+            or not isinstance(response, Response)
+            or response.exception
+        ):
+            return response
+        tag = representation_etag(response)
+        response["ETag"] = tag
+        if request.method in ("GET", "HEAD"):
+            wanted = request.headers.get("If-None-Match", "")
+            if wanted and (
+                wanted.strip() == "*"
+                or tag in [t.removeprefix("W/") for t in parse_etags(wanted)]
+            ):
+                not_modified = HttpResponseNotModified()
+                not_modified["ETag"] = tag
+                patch_vary_headers(not_modified, ["Accept", "Authorization", "Cookie"])
+                return not_modified
+        patch_vary_headers(response, ["Authorization", "Cookie"])
+        return response
+
+
+class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     """A resource of curated data: conditional requests and safe writes.
 
     - Every 200 or 201 carries an ETag computed from the representation;
@@ -576,30 +608,6 @@ class CuratedViewSet(viewsets.ModelViewSet):
         # A refused write leaves nothing behind (the handler may still read).
         if getattr(self, "in_write_transaction", False):
             transaction.set_rollback(True)
-        return response
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        response = super().finalize_response(request, response, *args, **kwargs)
-        if (
-            response.status_code not in (200, 201)
-            or request.method == "OPTIONS"
-            or not isinstance(response, Response)
-            or response.exception
-        ):
-            return response
-        tag = representation_etag(response)
-        response["ETag"] = tag
-        if request.method in ("GET", "HEAD"):
-            wanted = request.headers.get("If-None-Match", "")
-            if wanted and (
-                wanted.strip() == "*"
-                or tag in [t.removeprefix("W/") for t in parse_etags(wanted)]
-            ):
-                not_modified = HttpResponseNotModified()
-                not_modified["ETag"] = tag
-                patch_vary_headers(not_modified, ["Accept", "Authorization", "Cookie"])
-                return not_modified
-        patch_vary_headers(response, ["Authorization", "Cookie"])
         return response
 
     def get_object(self):

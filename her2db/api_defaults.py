@@ -6,8 +6,16 @@ still importing its own views, which her2db/api.py builds on.
 
 import orjson
 from django.conf import settings
+from django_filters.rest_framework import DjangoFilterBackend
 from knox.auth import TokenAuthentication as KnoxTokenAuthentication
-from rest_framework import exceptions, filters, pagination, renderers, throttling
+from rest_framework import (
+    exceptions,
+    filters,
+    pagination,
+    permissions,
+    renderers,
+    throttling,
+)
 from rest_framework.settings import api_settings
 
 
@@ -16,9 +24,11 @@ class TokenAuthentication(KnoxTokenAuthentication):
 
     def authenticate_credentials(self, token):
         try:
-            token.decode("utf-8")
+            text = token.decode("utf-8")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
+            text = "\x00"
+        if "\x00" in text:  # PostgreSQL would refuse to even look it up
+            raise exceptions.AuthenticationFailed("Invalid token.")
         return super().authenticate_credentials(token)
 
 
@@ -70,3 +80,28 @@ class AnonRateThrottle(throttling.AnonRateThrottle):
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class ModelPermissions(permissions.DjangoModelPermissionsOrAnonReadOnly):
+    """Anyone reads; writing needs the model permission (add, change, delete).
+
+    DRF's class builds the view's queryset on every request to find the model,
+    though reading needs no permission: that work is skipped for reads.
+    """
+
+    def has_permission(self, request, view):
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return super().has_permission(request, view)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter, without building a FilterSet when no filter is asked for."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = getattr(view, "filterset_class", None)
+        if filterset_class is not None and not any(
+            name in request.query_params for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

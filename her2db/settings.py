@@ -174,9 +174,7 @@ REST_FRAMEWORK = {
         "her2db.api_defaults.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
-    ],
+    "DEFAULT_PERMISSION_CLASSES": ["her2db.api_defaults.ModelPermissions"],
     "DEFAULT_RENDERER_CLASSES": [
         "her2db.api_defaults.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
@@ -187,7 +185,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "her2db.api_defaults.FilterBackend",
         "her2db.api_defaults.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "her2db.api_defaults.PageNumberPagination",

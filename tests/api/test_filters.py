@@ -210,6 +210,10 @@ def test_targets_by_agent(anon, world):
             {"search": ["Null characters are not allowed."]},
         ),
         (
+            "/api/v1/mechanisms/?ancestor=%00",
+            {"ancestor": ["Null characters are not allowed."]},
+        ),
+        (
             "/api/v1/agents/?target=%00",
             {"target": ["Null characters are not allowed."]},
         ),

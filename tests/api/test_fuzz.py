@@ -6,8 +6,12 @@ server error, a documented status code and content type, a body matching the
 schema. Examples are bounded so the run stays quick.
 """
 
+import os
+
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
@@ -16,13 +20,31 @@ from tests.api.conftest import token_client
 
 CONFIG = SchemathesisConfig.from_dict(
     {
-        "generation": {"mode": "positive", "max-examples": 15, "database": "none"},
+        "generation": {
+            "mode": "positive",
+            # A longer hunt: FUZZ_EXAMPLES=200 make test
+            "max-examples": int(os.environ.get("FUZZ_EXAMPLES", "15")),
+            "database": "none",
+        },
         "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
     }
 )
 
 # Loaded once, at collection: generating the schema touches no database.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONFIG)
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Django closes "old" connections around each request; Django's test
+    client stops that, schemathesis' WSGI client does not, and on PostgreSQL
+    closing the connection would end the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
 
 # A schema cannot say which names exist or are taken: a 400 for a well-formed
 # request (an unknown slug, a duplicate NCT id) is the right answer, not a bug.

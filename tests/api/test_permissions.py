@@ -2,6 +2,7 @@
 nothing; curators add and change; editors also delete."""
 
 import pytest
+from django.test import Client
 
 from references.models import Citation
 from tests.conftest import make_agent, make_citation, make_mechanism, make_target
@@ -115,9 +116,7 @@ def test_curators_delete_their_own_draft_evidence_only_with_the_permission(
     assert not Evidence.objects.filter(pk=draft.pk).exists()
 
 
-def test_session_writes_need_the_csrf_token(client, curator):
-    from django.test import Client
-
+def test_session_writes_need_the_csrf_token(curator):
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(curator)
     body = NEW["targets"]

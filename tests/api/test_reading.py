@@ -18,21 +18,12 @@ def stamp(value) -> str:
 def test_api_root_lists_every_resource(anon):
     response = anon.get("/api/v1/")
     assert response.status_code == 200
-    assert response.json() == {
-        name: f"{API}/{name}/"
-        for name in [
-            "agents",
-            "targets",
-            "mechanisms",
-            "trials",
-            "evidence",
-            "citations",
-        ]
-    }
+    listed = response.json()
+    for name in ["agents", "targets", "mechanisms", "trials", "evidence", "citations"]:
+        assert listed[name] == f"{API}/{name}/"
 
 
 def test_agent_shows_targets_approvals_aliases_and_counts(anon, world):
-    lapatinib = world["agents"][1]
     trastuzumab = anon.get("/api/v1/agents/trastuzumab/")
     assert trastuzumab.status_code == 200
     agent = world["agents"][0]
@@ -88,7 +79,6 @@ def test_agent_shows_targets_approvals_aliases_and_counts(anon, world):
             },
         }
     ]
-    assert lapatinib.slug == "lapatinib"
 
 
 def test_evidence_shows_its_agents_mechanism_citations_and_trials(anon, world):

@@ -60,7 +60,8 @@ def test_api_token_needs_an_existing_active_user(nobody):
 
 
 @pytest.mark.parametrize(
-    "header", ["Token", "Token not-a-real-token", "Token a b", "Token \xe9\xe9"]
+    "header",
+    ["Token", "Token not-a-real-token", "Token a b", "Token \xe9\xe9", "Token a\x00b"],
 )
 def test_bad_tokens_are_401s(header):
     client = APIClient()

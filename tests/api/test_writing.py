@@ -217,6 +217,26 @@ def test_unknown_identifiers_are_named(curator_api, world):
     }
 
 
+def test_nul_characters_are_refused_not_a_server_error(curator_api, world):
+    body = errors(
+        curator_api.patch(
+            "/api/v1/evidence/" + str(world["accepted"][0].uid) + "/",
+            {"mechanism": "p95\x00", "agents": ["a\x00"], "statement": "x\x00"},
+            format="json",
+        )
+    )
+    assert set(body) == {"mechanism", "agents", "statement"}
+    response = curator_api.patch(
+        "/api/v1/agents/lapatinib/",
+        {"abbreviation": "L"},
+        format="json",
+        HTTP_X_CHANGE_REASON="why\x00not",
+    )
+    assert response.status_code == 200
+    latest = Agent.objects.get(slug="lapatinib").history.first()
+    assert latest.history_change_reason == "whynot"
+
+
 def test_evidence_needs_an_agent_and_a_citation(curator_api, world):
     body = errors(
         curator_api.post(
