@@ -119,6 +119,12 @@ def errors_of(obj) -> dict:
     return info.value.message_dict
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Personas' passwords are never used: skip the deliberate slowness."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user_in(group: str | None, username: str) -> User:
     user = User.objects.create_user(username=username, password="pw-not-used-12345")
     if group:

@@ -27,12 +27,6 @@ def fresh_throttle():
     cache.clear()
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Personas' passwords are never used here: skip the deliberate slowness."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def token_client(user) -> APIClient:
     client = APIClient()
     _, key = AuthToken.objects.create(user=user)
