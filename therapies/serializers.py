@@ -3,6 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from her2db.api import (
+    PREFETCHED,
     CuratedSerializer,
     LinkField,
     PrefetchedListSerializer,
@@ -363,8 +364,24 @@ class EvidenceSerializer(CuratedSerializer):
         TrialSummary, queryset=Trial.objects.all(), many=True, required=False
     )
 
+    warnings = serializers.SerializerMethodField(
+        help_text="Why a reader should take care, e.g. a retracted source that no "
+        "curator has reviewed the claim against yet."
+    )
+
     owned_rows = {"evidence_citations": ("evidence", ("citation",))}
     many_to_many = ("agents", "trials")
+
+    def get_warnings(self, evidence) -> list[str]:
+        links = evidence.__dict__.get(PREFETCHED.format("evidence_citations"))
+        if links is None:
+            links = evidence.evidence_citations.select_related("citation")
+        return [
+            f"Cites a retracted paper ({link.citation.citekey}); no curator has "
+            "reviewed this claim since."
+            for link in links
+            if link.citation.retracted and not link.retraction_reviewed
+        ]
 
     class Meta:
         model = Evidence
@@ -382,6 +399,7 @@ class EvidenceSerializer(CuratedSerializer):
             "statement",
             "citations",
             "trials",
+            "warnings",
             "status",
             "status_reason",
             "submitted_at",

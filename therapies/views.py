@@ -278,6 +278,7 @@ class EvidenceViewSet(CuratedViewSet):
                         "quote",
                         "location",
                         "retraction_reviewed",
+                        "citation__retracted",
                         *CITATION_SUMMARY,
                     )
                     .order_by("citation__citekey"),

@@ -80,3 +80,25 @@ def test_feed_query_count_is_flat(anon):
         make_agent()
     # 1 count, 1 page
     assert count(100) == small == 2
+
+
+def test_evidence_citing_a_retracted_paper_carries_a_warning_until_reviewed(anon):
+    from references.models import Citation
+    from tests.conftest import make_citation
+    from therapies.models import EvidenceCitation
+
+    citation = make_citation(citekey="Retracted2020")
+    evidence = make_evidence(citations=[citation])
+    url = f"/api/v1/evidence/{evidence.uid}/"
+    assert anon.get(url).json()["warnings"] == []
+    Citation.objects.filter(pk=citation.pk).update(retracted=True)
+    for body in (
+        anon.get(url).json(),
+        anon.get("/api/v1/evidence/").json()["results"][0],
+    ):
+        assert body["warnings"] == [
+            "Cites a retracted paper (Retracted2020); no curator has reviewed "
+            "this claim since."
+        ]
+    EvidenceCitation.objects.filter(evidence=evidence).update(retraction_reviewed=True)
+    assert anon.get(url).json()["warnings"] == []

@@ -129,6 +129,7 @@ def test_evidence_shows_its_agents_mechanism_citations_and_trials(anon, world):
                 "url": f"{API}/trials/NCT00004067/",
             }
         ],
+        "warnings": [],
         "status": "ACCEPTED",
         "status_reason": "",
         "submitted_at": None,
