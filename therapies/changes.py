@@ -6,6 +6,8 @@ feeds it. Changes that never were public (a draft's edits) are not written;
 a claim leaving the accepted state is reported as withdrawn ("deleted").
 """
 
+from datetime import timedelta
+
 from references.models import Author, Citation, CitationAuthor
 
 from .models import (
@@ -43,6 +45,16 @@ CHILDREN = {
 }
 ACTIONS = {"+": ChangeEntry.Action.CREATED, "~": ChangeEntry.Action.UPDATED}
 ACCEPTED = Evidence.Status.ACCEPTED
+SAME_MOMENT = timedelta(seconds=2)
+
+
+def born_together(parent, history_instance) -> bool:
+    """Was the row added as part of creating its parent (one form, one import)?"""
+    created = getattr(parent, "created_at", None)
+    return (
+        created is not None
+        and abs(history_instance.history_date - created) < SAME_MOMENT
+    )
 
 
 def changed_fields(history_instance, previous) -> list[str]:
@@ -63,6 +75,8 @@ def entry_for(instance, history_instance) -> ChangeEntry | None:
             return None
         if isinstance(parent, Evidence) and parent.status != ACCEPTED:
             return None
+        if kind_type == "+" and born_together(parent, history_instance):
+            return None  # the parent's own "created" entry covers its first rows
         kind, name = RESOURCES[type(parent)]
         return ChangeEntry(
             kind=kind,

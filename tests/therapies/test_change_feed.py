@@ -1,5 +1,7 @@
 """The change feed records public changes and never leaks unpublished ones."""
 
+from datetime import timedelta
+
 import pytest
 
 from tests.conftest import make_agent, make_citation, make_evidence
@@ -15,10 +17,23 @@ def feed(kind=None):
     return [(e.kind, e.identifier, e.action, e.fields) for e in entries]
 
 
+def backdate(obj):
+    """As if obj had been created a while ago (not with the rows added next)."""
+    obj.created_at -= timedelta(minutes=5)
+    type(obj).objects.filter(pk=obj.pk).update(created_at=obj.created_at)
+
+
+def test_rows_added_with_a_new_record_are_part_of_its_creation():
+    agent = make_agent(slug="newumab", name="newumab", targets=2)
+    AgentAlias.objects.create(agent=agent, alias="Newra")
+    assert feed("agent") == [("agent", "newumab", "created", [])]
+
+
 def test_create_update_delete_of_an_agent():
     agent = make_agent(slug="testumab", name="testumab")
     agent.abbreviation = "TMB"
     agent.save()
+    backdate(agent)
     AgentAlias.objects.create(agent=agent, alias="Testra")
     agent.aliases.all().delete()
     agent.delete()
@@ -57,6 +72,7 @@ def test_drafts_never_reach_the_feed(curator, editor):
 
 def test_citation_edits_of_accepted_claims_are_reported_on_the_claim(editor):
     evidence = make_evidence(status=Evidence.Status.ACCEPTED)
+    backdate(evidence)
     ChangeEntry.objects.all().delete()
     link = EvidenceCitation.objects.create(evidence=evidence, citation=make_citation())
     link.quote = "exact words"
