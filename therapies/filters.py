@@ -1,4 +1,7 @@
+from datetime import UTC
+
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef
 from drf_spectacular.utils import extend_schema_field
 
@@ -189,15 +192,33 @@ class EvidenceFilter(SearchFilterSet):
         return queryset.filter(mechanism__in=Mechanism.objects.subtree_ids(value))
 
 
+class UTCDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 moment, turned into UTC before it reaches the database
+    (PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows)."""
+
+    def clean(self, value):
+        moment = super().clean(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError("This moment is out of range.") from None
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
+
+
 class ChangeFilter(django_filters.FilterSet):
     """The change feed by kind of resource and by time."""
 
-    since = django_filters.IsoDateTimeFilter(
+    since = UTCDateTimeFilter(
         field_name="changed_at",
         lookup_expr="gt",
         help_text="Only changes after this moment (ISO 8601: 2026-01-31T12:00:00Z).",
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = UTCDateTimeFilter(
         field_name="changed_at",
         lookup_expr="lte",
         help_text="Only changes up to this moment (ISO 8601).",

@@ -102,3 +102,15 @@ def test_evidence_citing_a_retracted_paper_carries_a_warning_until_reviewed(anon
         ]
     EvidenceCitation.objects.filter(evidence=evidence).update(retraction_reviewed=True)
     assert anon.get(url).json()["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    "since,status",
+    [
+        ("0574-11-25T09:13:11+18:44", 200),  # legal ISO 8601, beyond PostgreSQL
+        ("2026-01-31T12:00:00+05:30", 200),
+        ("0001-01-01T00:00:00+01:00", 400),  # before year 1 once in UTC
+    ],
+)
+def test_any_iso_moment_is_answered_without_a_server_error(anon, since, status):
+    assert anon.get(URL, {"since": since}).status_code == status
