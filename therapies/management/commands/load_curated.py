@@ -1,3 +1,4 @@
+import io
 from pathlib import Path
 
 from django.conf import settings
@@ -28,5 +29,6 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             call_command("loaddata", *map(str, paths), verbosity=options["verbosity"])
-            call_command("populate_history", auto=True, verbosity=0)
+            # Its "existing history found" lines are noise on every later run.
+            call_command("populate_history", auto=True, stdout=io.StringIO())
         self.stdout.write(self.style.SUCCESS(f"Loaded the curated data from {dir}."))
