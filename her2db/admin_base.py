@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import CASCADE
+from django.db.models import CASCADE, Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -157,7 +157,13 @@ class CuratedAdmin(ThroughAutocompleteMixin, SimpleHistoryAdmin):
     def deleted_records(self):
         history = self.model.history
         live = self.model._default_manager.values("pk")
-        latest = history.filter(history_type="-").exclude(id__in=live)
+        # Only each record's last deletion: an older one would restore stale data.
+        later = history.filter(
+            id=OuterRef("id"), history_date__gt=OuterRef("history_date")
+        )
+        latest = (
+            history.filter(history_type="-").exclude(id__in=live).exclude(Exists(later))
+        )
         return latest.order_by("-history_date").select_related("history_user")
 
     def deleted_view(self, request):

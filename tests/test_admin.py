@@ -302,3 +302,20 @@ def test_deleting_a_used_record_lists_what_depends_on_it(editor_client):
     body = response.content.decode()
     assert "protected" in body.lower()
     assert "usedumab" in body
+
+
+def test_only_the_last_deletion_of_a_record_is_offered_for_restore(editor_client):
+    target = make_target(symbol="ONCE", name="first version")
+    pk = target.pk
+    target.delete()
+    restore = reverse(
+        "admin:therapies_target_restore",
+        args=[Target.history.filter(id=pk, history_type="-").get().history_id],
+    )
+    editor_client.post(restore)
+    Target.objects.filter(pk=pk).update(name="second version")
+    Target.objects.get(pk=pk).delete()
+    records = editor_client.get(reverse("admin:therapies_target_deleted")).context[
+        "records"
+    ]
+    assert [r.name for r in records] == ["second version"]

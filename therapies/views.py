@@ -33,6 +33,7 @@ from .models import (
     TrialArm,
     TrialArmAgent,
 )
+from .models.evidence import sees_unpublished
 from .serializers import (
     AgentSerializer,
     ChangeSerializer,
@@ -58,7 +59,7 @@ def count_of(rows, outer: str, what: str = "pk", distinct: bool = False):
 
 def visible(rows, user, path: str = "evidence__"):
     """Rows whose evidence the user may see (accepted only, for most)."""
-    if user.is_authenticated and user.has_perm("therapies.view_unpublished_evidence"):
+    if sees_unpublished(user):
         return rows
     return rows.filter(**{f"{path}status": Evidence.Status.ACCEPTED})
 

@@ -87,6 +87,13 @@ class EvidenceTrial(models.Model):
     natural_key.dependencies = ["therapies.evidence", "therapies.trial"]
 
 
+def sees_unpublished(user) -> bool:
+    """May this user see evidence that is not (or no longer) accepted?"""
+    return user.is_authenticated and user.has_perm(
+        "therapies.view_unpublished_evidence"
+    )
+
+
 class EvidenceQuerySet(models.QuerySet):
     def accepted(self):
         return self.filter(status=Evidence.Status.ACCEPTED)
@@ -100,11 +107,7 @@ class EvidenceQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """Everything for those who may see unpublished claims, else accepted only."""
-        if user.is_authenticated and user.has_perm(
-            "therapies.view_unpublished_evidence"
-        ):
-            return self
-        return self.accepted()
+        return self if sees_unpublished(user) else self.accepted()
 
 
 class EvidenceManager(models.Manager.from_queryset(EvidenceQuerySet)):
