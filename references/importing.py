@@ -24,19 +24,29 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, IntegrityError, models, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    connections,
+    models,
+    router,
+    transaction,
+)
 from django.db.models import Q
-from simple_history.signals import post_create_historical_record
+from django.utils import timezone
 from tqdm import tqdm
 
 from references.models import Author, Citation, CitationAuthor, normalise_doi
+from references.signals import bulk_history_created
 
 CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
 STATUSES = (CREATED, UPDATED, UNCHANGED, SKIPPED)
@@ -134,8 +144,17 @@ class Summary:
 class ImportContext:
     """One import run: who and why (for history), and its summary."""
 
-    def __init__(self, reason: str, user=None, dry_run: bool = False, progress=True):
+    def __init__(
+        self,
+        reason: str,
+        user=None,
+        dry_run: bool = False,
+        progress=True,
+        background: bool = False,
+    ):
         self.reason = reason
+        # May a large file be read in a second process (references.background)?
+        self.background = background
         self.user = user
         self.dry_run = dry_run
         self.show_progress = progress
@@ -160,6 +179,11 @@ class ImportContext:
             iterable, desc=desc, total=total, unit=" records", disable=not enabled
         )
 
+    def progress_bar(self, desc: str = "", total=None) -> tqdm:
+        """A bar to update() by hand, shown on an interactive terminal only."""
+        enabled = self.show_progress and sys.stderr.isatty()
+        return tqdm(desc=desc, total=total, unit=" records", disable=not enabled)
+
     def sync(
         self, obj: models.Model, values: dict[str, Any], *, keep_blank=True
     ) -> tuple[str, list[str]]:
@@ -182,33 +206,165 @@ class ImportContext:
         self.stamp(obj).save()
         return obj
 
-    def bulk_create(self, model: type[models.Model], objs: list) -> list:
-        """Insert many new rows and their history in a few queries."""
+    def bulk_create(
+        self, model: type[models.Model], objs: list, key: tuple[str, ...]
+    ) -> list:
+        """Insert new rows and their history in a few queries.
+
+        ``key`` names fields that are unique together (attnames, such as
+        ``("citation_id", "position")``): the rows' primary keys are read back
+        by it, so that history and links can name them.
+        """
         if not objs:
             return []
-        created = model._default_manager.bulk_create(objs)
-        self.record_history(model, created)
-        return created
+        using = router.db_for_write(model)
+        insert_objects(model, objs, using)
+        read_back_pks(model, objs, key, using)
+        self.record_history(model, objs)
+        return objs
 
     def record_history(self, model: type[models.Model], objs: list) -> None:
-        """Write "created" history rows for objects saved without history."""
+        """Write "created" history rows for objects saved without history.
+
+        The rows are what simple-history's ``bulk_history_create`` writes, one
+        per object, attributed to this import; they go in with one
+        ``executemany`` a batch instead of through a historical model instance
+        each (``make bench-import`` spent most of an import there).
+        """
         if not objs:
             return
-        history = model.history.bulk_history_create(
-            objs, default_user=self.user, default_change_reason=self.reason
-        )
-        # bulk_history_create sends no signal; receivers (the change feed)
-        # expect one per history row, as for single saves.
-        for obj, row in zip(objs, history, strict=True):
-            post_create_historical_record.send(
-                sender=type(row),
-                instance=obj,
-                history_instance=row,
-                history_date=row.history_date,
-                history_user=row.history_user,
-                history_change_reason=row.history_change_reason,
-                using=obj._state.db,
+        when = timezone.now()
+        history = model.history.model
+        tracked = {field.attname for field in history.tracked_fields}
+        user_id = self.user.pk if self.user is not None else None
+        extra = {
+            "history_date": when,
+            "history_change_reason": self.reason,
+            "history_type": "+",
+            "history_user_id": user_id,
+        }
+        columns = [f for f in history._meta.concrete_fields if not f.primary_key]
+        unknown = [
+            f.attname for f in columns if f.attname not in tracked | extra.keys()
+        ]
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{history.__name__} has columns an import cannot fill: {unknown}"
             )
+        getters = [
+            attrgetter(f.attname)
+            if f.attname in tracked
+            else constant(extra[f.attname])
+            for f in columns
+        ]
+        using = objs[0]._state.db or router.db_for_write(model)
+        insert_rows(
+            history, columns, ([get(o) for get in getters] for o in objs), using
+        )
+        # Receivers (the change feed) get one signal for the whole batch.
+        bulk_history_created.send(
+            sender=model, instances=objs, history_date=when, using=using
+        )
+
+
+def constant(value):
+    return lambda obj: value
+
+
+def insert_objects(model: type[models.Model], objs: list, using: str) -> None:
+    """INSERT new model instances without their primary keys (see insert_rows).
+
+    ``auto_now`` and ``auto_now_add`` fields get one time for the batch, as
+    the rows go in together.
+    """
+    now = timezone.now()
+    columns, getters = [], []
+    for f in model._meta.concrete_fields:
+        if isinstance(f, models.AutoField):
+            continue
+        columns.append(f)
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for obj in objs:
+                setattr(obj, f.attname, now)
+        getters.append(attrgetter(f.attname))
+    rows = ([get(obj) for get in getters] for obj in objs)
+    insert_rows(model, columns, rows, using)
+
+
+def read_back_pks(
+    model: type[models.Model], objs: list, key: tuple[str, ...], using: str
+) -> None:
+    """Set the primary keys of just-inserted objects, found by unique ``key``."""
+    first = key[0]
+    found = {
+        tuple(row[:-1]): row[-1]
+        for row in model._default_manager.using(using)
+        .filter(**{f"{first}__in": {getattr(obj, first) for obj in objs}})
+        .values_list(*key, "pk")
+    }
+    for obj in objs:
+        obj.pk = found[tuple(getattr(obj, name) for name in key)]
+        obj._state.adding = False
+        obj._state.db = using
+
+
+# Field types whose Python values, as importers set them (str, int, bool,
+# None), are what the database adapters take. Other fields' values go through
+# get_db_prep_save, as in a save().
+PLAIN_TYPES = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SlugField",
+        "SmallIntegerField",
+        "TextField",
+        "URLField",
+    }
+)
+BATCH = 500
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: list[models.Field],
+    rows: Iterable[list],
+    using: str,
+) -> None:
+    """INSERT rows (values in the order of ``columns``), a batch a query.
+
+    For rows nobody needs back as model instances (history rows): no model
+    instance, no per-value SQL compiling, no primary keys returned.
+    """
+    connection = connections[using]
+    prepare = [
+        None
+        if f.get_internal_type() in PLAIN_TYPES
+        # Most values repeat (a batch's timestamps): convert each once.
+        else lru_cache(maxsize=64)(partial(f.get_db_prep_save, connection=connection))
+        if f.get_internal_type() == "DateTimeField"
+        else partial(f.get_db_prep_save, connection=connection)
+        for f in columns
+    ]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(model._meta.db_table),
+        ", ".join(quote(f.column) for f in columns),
+        ", ".join(["%s"] * len(columns)),
+    )
+    converted = [i for i, p in enumerate(prepare) if p is not None]
+    with connection.cursor() as cursor:
+        for batch in chunked(rows, BATCH):
+            for row in batch:
+                for i in converted:
+                    row[i] = prepare[i](row[i])
+            cursor.executemany(sql, batch)
 
 
 def apply_values(obj: models.Model, values: dict[str, Any], keep_blank=True) -> list:
@@ -287,7 +443,7 @@ class ImportCommand(BaseCommand):
             except User.DoesNotExist:
                 raise CommandError(f"No user named {user!r}.") from None
         summary = self.import_files(
-            files, dry_run=dry_run, user=user_obj, progress=True
+            files, dry_run=dry_run, user=user_obj, progress=True, background=True
         )
         style = self.style.SUCCESS if summary.changed else self.style.NOTICE
         for line in summary.lines(options["verbosity"]):
@@ -301,6 +457,7 @@ class ImportCommand(BaseCommand):
         user=None,
         reason: str | None = None,
         progress: bool = False,
+        background: bool = False,
     ) -> Summary:
         """Import the files in one transaction; return what (would have) changed."""
         paths = [Path(p) for p in paths]
@@ -308,7 +465,13 @@ class ImportCommand(BaseCommand):
             if not path.is_file():
                 raise CommandError(f"{path}: no such file.")
         reason = reason or f"{self.command_name()} {' '.join(p.name for p in paths)}"
-        ctx = ImportContext(reason[:100], user=user, dry_run=dry_run, progress=progress)
+        ctx = ImportContext(
+            reason[:100],
+            user=user,
+            dry_run=dry_run,
+            progress=progress,
+            background=background,
+        )
         path = None
         try:
             with transaction.atomic():
@@ -331,6 +494,14 @@ class ImportCommand(BaseCommand):
 
 
 # Citations ----------------------------------------------------------------
+
+
+@dataclass
+class Skipped:
+    """A record the source holds that the importer leaves out, and why."""
+
+    label: str
+    reason: str
 
 
 @dataclass
@@ -645,7 +816,7 @@ class CitationWriter:
                     ) from None
                 missing.append(author)
                 found[(family, given)] = author
-        self.ctx.bulk_create(Author, missing)
+        self.ctx.bulk_create(Author, missing, key=("family_name", "given_name"))
         self.authors = found
 
     def _current_authors(self, plans: list[_Plan]) -> dict[int, list]:
@@ -654,13 +825,11 @@ class CitationWriter:
         current: dict[int, list] = {}
         links = (
             CitationAuthor.objects.filter(citation__in=[p.citation.pk for p in plans])
-            .select_related("author")
             .order_by("citation_id", "position")
+            .values_list("citation_id", "author__family_name", "author__given_name")
         )
-        for link in links:
-            current.setdefault(link.citation_id, []).append(
-                (link.author.family_name, link.author.given_name)
-            )
+        for citation_id, family, given in links:
+            current.setdefault(citation_id, []).append((family, given))
         return current
 
     def _write_citations(self, plans: list[_Plan]) -> None:
@@ -677,7 +846,7 @@ class CitationWriter:
                 validate(plan.citation)
             except ValidationError as error:
                 raise self.error(plan.record, describe_error(error)) from None
-        self.ctx.bulk_create(Citation, [p.citation for p in new])
+        self.ctx.bulk_create(Citation, [p.citation for p in new], key=("citekey",))
         links = []
         for plan in plans:
             if plan.status == UPDATED:
@@ -690,13 +859,10 @@ class CitationWriter:
                 continue
             authors = [self.authors[(f, g)] for f, g, _ in plan.new_authors]
             if plan.status == CREATED:
-                links += [
-                    CitationAuthor(citation=plan.citation, author=a, position=i)
-                    for i, a in enumerate(authors, start=1)
-                ]
+                links += new_links(plan.citation, authors)
             else:
                 self._replace_authors(plan.citation, authors)
-        self.ctx.bulk_create(CitationAuthor, links)
+        self.ctx.bulk_create(CitationAuthor, links, key=("citation_id", "position"))
 
     def _replace_authors(self, citation: Citation, authors: list[Author]) -> None:
         """Change the author list position by position, with history."""
@@ -746,6 +912,17 @@ class CitationWriter:
                 plan.changes.append(f"trial {nct_id}")
                 if plan.status == UNCHANGED:
                     plan.status = UPDATED
+
+
+def new_links(citation: Citation, authors: list[Author]) -> list[CitationAuthor]:
+    """The CitationAuthor rows of a new citation (the importer's hot loop)."""
+    links = []
+    for position, author in enumerate(authors, start=1):
+        # Positional: (id, citation, author, position), a third faster.
+        link = CitationAuthor(None, citation.pk, author.pk, position)
+        link.citation = citation  # the change feed reads it
+        links.append(link)
+    return links
 
 
 @dataclass

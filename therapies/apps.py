@@ -9,7 +9,9 @@ class TherapiesConfig(AppConfig):
     def ready(self):
         from simple_history.signals import post_create_historical_record
 
-        from .changes import record_change
+        from references.signals import bulk_history_created
+
+        from .changes import record_change, record_changes
         from .groups import sync_groups
 
         # After migrate, when every curated model's permissions exist.
@@ -17,4 +19,7 @@ class TherapiesConfig(AppConfig):
         # Every recorded history row of public data also feeds the change feed.
         post_create_historical_record.connect(
             record_change, dispatch_uid="her2db_change_feed"
+        )
+        bulk_history_created.connect(
+            record_changes, dispatch_uid="her2db_change_feed_bulk"
         )

@@ -2,12 +2,15 @@
 
 Written from django-simple-history's post_create_historical_record signal, so
 that every path that records history (admin, API, importers, transitions)
-feeds it. Changes that never were public (a draft's edits) are not written;
+feeds it, and from bulk_history_created for the rows importers insert in
+bulk. Changes that never were public (a draft's edits) are not written;
 a claim leaving the accepted state is reported as withdrawn ("deleted").
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from references.importing import insert_objects
 from references.models import Author, Citation, CitationAuthor
 
 from .models import (
@@ -114,3 +117,18 @@ def record_change(sender, instance, history_instance, using=None, **kwargs):
     entry = entry_for(instance, history_instance)
     if entry is not None:
         entry.save(using=using)
+
+
+def record_changes(sender, instances, history_date, using=None, **kwargs):
+    """The change feed's entries for a bulk insert, in one query."""
+    created = Created(history_date)
+    entries = (entry_for(instance, created) for instance in instances)
+    insert_objects(ChangeEntry, [e for e in entries if e is not None], using)
+
+
+@dataclass(frozen=True)
+class Created:
+    """The "created" history row of each object of a bulk insert."""
+
+    history_date: datetime
+    history_type: str = "+"

@@ -271,24 +271,47 @@ def test_record_without_an_author_last_name_is_refused(tmp_path):
         run("import_pubmed", broken)
 
 
-def test_a_dtd_biopython_does_not_ship_is_refused_not_downloaded(tmp_path, monkeypatch):
-    import Bio.Entrez.Parser
-
-    def no_network(*args, **kwargs):
-        raise AssertionError("the importer tried to download a DTD")
-
-    monkeypatch.setattr(Bio.Entrez.Parser, "urlopen", no_network)
-    # The real record naming a PubMed DTD that does not exist.
+def test_the_dtd_a_file_names_is_never_fetched(tmp_path):
+    # The real record naming a PubMed DTD that does not exist, on a host that
+    # does not resolve: the parser neither loads nor needs it.
     future = variant(
         tmp_path,
         "future.xml",
-        GUO.read_text().replace("pubmed_190101.dtd", "pubmed_990101.dtd"),
+        GUO.read_text().replace(
+            "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_190101.dtd",
+            "https://dtd.invalid/pubmed_990101.dtd",
+        ),
     )
-    with pytest.raises(CommandError, match="does not download DTDs"):
-        run("import_pubmed", future)
-    # The bundled DTDs are read from disk: no download either.
-    run("import_pubmed", GUO, CLAASSENS, OLIVERO_STREKAS)
-    assert Citation.objects.count() == 4
+    run("import_pubmed", future)
+    assert Citation.objects.get().pmid == "29963580"
+
+
+def test_external_entities_are_not_read(tmp_path):
+    # The real record with an entity declared in the file pointing at a file
+    # on the server, used in its title (an XXE attempt through an upload).
+    secret = tmp_path / "secret.txt"
+    secret.write_text("server-secret")
+    text = GUO.read_text()
+    doctype_end = text.index(">", text.index("<!DOCTYPE")) + 1
+    declared = (
+        text[: doctype_end - 1]
+        + f' [<!ENTITY secret SYSTEM "{secret.as_uri()}">]>'
+        + text[doctype_end:]
+    ).replace("chronic lung disease.</ArticleTitle>", "&secret;</ArticleTitle>")
+    run("import_pubmed", variant(tmp_path, "xxe.xml", declared))
+    citation = Citation.objects.get()
+    assert "server-secret" not in citation.title
+    assert citation.title.endswith("phenotyping of")
+
+
+def test_an_xml_file_of_another_kind_is_refused(tmp_path):
+    # The real record with its root element renamed (what an esummary, not an
+    # efetch, would give).
+    text = GUO.read_text().replace("PubmedArticleSet", "eSummaryResult")
+    other = variant(tmp_path, "esummary.xml", text)
+    with pytest.raises(CommandError, match="not a PubmedArticleSet.*<eSummaryResult>"):
+        run("import_pubmed", other)
+    assert not Citation.objects.exists()
 
 
 def test_duplicate_in_a_later_chunk_is_skipped_too(tmp_path, monkeypatch):
