@@ -10,6 +10,8 @@ a claim leaving the accepted state is reported as withdrawn ("deleted").
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import prefetch_related_objects
+
 from references.importing import insert_objects
 from references.models import Author, Citation, CitationAuthor
 
@@ -122,6 +124,15 @@ def record_change(sender, instance, history_instance, using=None, **kwargs):
 def record_changes(sender, instances, history_date, using=None, **kwargs):
     """The change feed's entries for a bulk insert, in one query."""
     created = Created(history_date)
+    if sender in CHILDREN:
+        # The rows of one parent make one entry ("authors" changed), not one
+        # a row.
+        parent = sender._meta.get_field(CHILDREN[sender][0])
+        firsts = {}
+        for instance in instances:
+            firsts.setdefault(getattr(instance, parent.attname), instance)
+        instances = list(firsts.values())
+        prefetch_related_objects(instances, parent.name)  # one query, not one a row
     entries = (entry_for(instance, created) for instance in instances)
     insert_objects(ChangeEntry, [e for e in entries if e is not None], using)
 
