@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import sys
+import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -28,6 +29,7 @@ from functools import lru_cache, partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any
+from urllib.request import Request, urlopen
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -163,8 +165,8 @@ class ImportContext:
         # Identifiers already brought in by this run ("NCT01234567" -> where).
         self.seen: dict[str, str] = {}
         # Citations this run has written or found up to date: a later record
-        # of the same paper is a duplicate. Ids, so a long file costs little.
-        self.written: set[int] = set()
+        # of the same paper is a duplicate.
+        self.written = WrittenIds()
 
     def stamp(self, obj: models.Model) -> models.Model:
         """Attribute the history rows this object's next save writes."""
@@ -395,6 +397,57 @@ def insert_rows(
             cursor.executemany(sql, batch)
 
 
+class WrittenIds:
+    """The ids of the citations an import has written or found up to date.
+
+    Kept in a temporary table of the import's transaction, not in memory, so
+    that an import's memory does not grow with its file. The table goes
+    with the transaction if the import fails, and is dropped when it ends.
+    """
+
+    TABLE = "her2db_import_written"
+
+    def __init__(self):
+        self.using = router.db_for_write(Citation)
+        self.exists = False
+
+    def add(self, ids: Iterable[int]) -> None:
+        rows = [(pk,) for pk in ids if pk is not None]
+        if not rows:
+            return
+        with connections[self.using].cursor() as cursor:
+            if not self.exists:
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {self.TABLE} (id bigint PRIMARY KEY)"
+                )
+                self.exists = True
+            cursor.executemany(
+                f"INSERT INTO {self.TABLE} (id) VALUES (%s) ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+    def among(self, ids: Iterable[int]) -> set[int]:
+        """Those of ``ids`` that are in the set."""
+        ids = [pk for pk in ids if pk is not None]
+        if not self.exists or not ids:
+            return set()
+        found = set()
+        with connections[self.using].cursor() as cursor:
+            for batch in chunked(ids, BATCH):
+                marks = ", ".join(["%s"] * len(batch))
+                cursor.execute(
+                    f"SELECT id FROM {self.TABLE} WHERE id IN ({marks})", batch
+                )
+                found.update(pk for (pk,) in cursor.fetchall())
+        return found
+
+    def drop(self) -> None:
+        if self.exists:
+            with connections[self.using].cursor() as cursor:
+                cursor.execute(f"DROP TABLE {self.TABLE}")
+            self.exists = False
+
+
 def apply_values(obj: models.Model, values: dict[str, Any], keep_blank=True) -> list:
     """Set the values that differ; return the names of those fields.
 
@@ -437,6 +490,11 @@ def chunked(iterable: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
+FETCH_AGENT = "HER2db importer"
+FETCH_TIMEOUT = 60  # seconds
+FETCH_LIMIT = 200_000_000  # bytes a download may bring
+
+
 class ImportCommand(BaseCommand):
     """FILE... with --dry-run and --user, all or nothing, with a summary.
 
@@ -448,9 +506,21 @@ class ImportCommand(BaseCommand):
     # Model permissions (app_label.codename) a user needs to run this import
     # from the admin.
     permissions: tuple[str, ...] = ("references.add_citation",)
+    # What --fetch takes ("PMID"), for importers that can download their
+    # records (those that implement fetch_urls).
+    fetch_id: str = ""
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+        parser.add_argument("files", nargs="*", type=Path, metavar="FILE")
+        if self.fetch_id:
+            parser.add_argument(
+                "--fetch",
+                nargs="+",
+                default=[],
+                metavar=self.fetch_id,
+                help="Download these records first (needs network access), "
+                "then import them with the FILEs.",
+            )
         parser.add_argument(
             "--dry-run",
             action="store_true",
@@ -462,7 +532,10 @@ class ImportCommand(BaseCommand):
             help="Record this user as the author of the changes in the history.",
         )
 
-    def handle(self, *args, files, dry_run, user, **options):
+    def handle(self, *args, files, dry_run, user, fetch=(), **options):
+        if not files and not fetch:
+            what = f"FILE or --fetch {self.fetch_id}" if self.fetch_id else "FILE"
+            raise CommandError(f"Name at least one {what}.")
         user_obj = None
         if user:
             User = get_user_model()
@@ -470,9 +543,15 @@ class ImportCommand(BaseCommand):
                 user_obj = User._default_manager.get_by_natural_key(user)
             except User.DoesNotExist:
                 raise CommandError(f"No user named {user!r}.") from None
-        summary = self.import_files(
-            files, dry_run=dry_run, user=user_obj, progress=True, background=True
-        )
+        with tempfile.TemporaryDirectory(prefix="her2db-fetch-") as folder:
+            downloads = self.download(fetch, Path(folder)) if fetch else []
+            summary = self.import_files(
+                [*files, *downloads],
+                dry_run=dry_run,
+                user=user_obj,
+                progress=True,
+                background=True,
+            )
         style = self.style.SUCCESS if summary.changed else self.style.NOTICE
         for line in summary.lines(options["verbosity"]):
             self.stdout.write(style(line) if line == summary.headline() else line)
@@ -505,6 +584,7 @@ class ImportCommand(BaseCommand):
             with transaction.atomic():
                 for path in paths:
                     self.import_file(path, ctx)
+                ctx.written.drop()
                 if dry_run:
                     transaction.set_rollback(True)
         except RecordError as error:
@@ -516,6 +596,34 @@ class ImportCommand(BaseCommand):
 
     def import_file(self, path: Path, ctx: ImportContext) -> None:
         raise NotImplementedError
+
+    def fetch_urls(self, ids: list[str]) -> list[tuple[str, str]]:
+        """(file name, URL) to download for these identifiers; CommandError
+        for an identifier of the wrong form."""
+        raise NotImplementedError
+
+    def download(self, ids: list[str], folder: Path) -> list[Path]:
+        """Save the records of ``ids`` in ``folder``; CommandError if one fails."""
+        paths = []
+        for name, url in self.fetch_urls(ids):
+            path = folder / name
+            request = Request(url, headers={"User-Agent": FETCH_AGENT})
+            try:
+                with urlopen(request, timeout=FETCH_TIMEOUT) as response:
+                    path.write_bytes(response.read(FETCH_LIMIT + 1))
+            except (OSError, ValueError) as error:  # URLError is an OSError
+                reason = getattr(error, "reason", None) or error
+                raise CommandError(
+                    f"Could not download {url} ({reason}). Nothing was written; "
+                    "save the records as a file and import that instead."
+                ) from None
+            if path.stat().st_size > FETCH_LIMIT:
+                raise CommandError(
+                    f"{url} sent more than {FETCH_LIMIT // 1_000_000} MB; fetch "
+                    "fewer records at a time. Nothing was written."
+                )
+            paths.append(path)
+        return paths
 
     def command_name(self) -> str:
         return type(self).__module__.rsplit(".", 1)[-1]
@@ -590,13 +698,17 @@ class CitekeyAllocator:
     It forgets everything past ``limit`` keys, so memory stays flat.
     """
 
-    def __init__(self, limit: int = 100_000):
+    def __init__(self, limit: int = 5_000):
         self.taken: set[str] = set()
         self.loaded: set[str] = set()
         self.limit = limit
 
     def load(self, bases: Iterable[str]) -> None:
-        """Learn which keys starting with each of ``bases`` are taken."""
+        """Learn which keys starting with each of ``bases`` are taken.
+
+        Load every base a chunk needs in one call: a call past the limit first
+        forgets what earlier calls learnt.
+        """
         if len(self.taken) + len(self.loaded) > self.limit:
             self.taken, self.loaded = set(), set()
         bases = set(bases) - self.loaded
@@ -681,12 +793,13 @@ class CitationWriter:
             return
         existing = self._existing(records)
         plans = [self._plan(r, existing) for r in records]
-        plans = [p for p in plans if not self._seen_before(p)]
+        earlier = self.ctx.written.among(p.citation.pk for p in plans)
+        plans = [p for p in plans if not self._seen_before(p, earlier)]
         self._write_authors(plans)
         self._write_citations(plans)
         self._link_trials(plans)
+        self.ctx.written.add(plan.citation.pk for plan in plans)
         for plan in plans:
-            self.ctx.written.add(plan.citation.pk)
             self.ctx.summary.add(
                 plan.status, plan.label, plan.changes, notes=plan.record.notes
             )
@@ -714,9 +827,9 @@ class CitationWriter:
             seen[ident] = record.label
         return True
 
-    def _seen_before(self, plan: _Plan) -> bool:
+    def _seen_before(self, plan: _Plan, earlier: set[int]) -> bool:
         """True (and skipped) when an earlier chunk brought in the same paper."""
-        if plan.citation.pk is None or plan.citation.pk not in self.ctx.written:
+        if plan.citation.pk not in earlier:
             return False
         plan.citation.refresh_from_db()  # undo the values _plan applied
         self.ctx.summary.add(
@@ -847,6 +960,7 @@ class CitationWriter:
                 family_name__in={family for family, _ in names},
                 given_name__in={given for _, given in names},
             ).values_list("family_name", "given_name", "pk")
+            if (family, given) in names
         }
         missing = []
         for (family, given), collective in names.items():
@@ -886,10 +1000,11 @@ class CitationWriter:
 
     def _write_citations(self, plans: list[_Plan]) -> None:
         new = [p for p in plans if p.status == CREATED]
+        # One load a chunk: a load may forget what an earlier one learnt.
         self.keys.load(
-            citekey_base(p.record.authors, p.record.values.get("year")) for p in new
+            [citekey_base(p.record.authors, p.record.values.get("year")) for p in new]
+            + [p.record.citekey for p in new if p.record.citekey]
         )
-        self.keys.load(p.record.citekey for p in new if p.record.citekey)
         for plan in new:
             base = citekey_base(plan.record.authors, plan.record.values.get("year"))
             plan.citation.citekey = self.keys.allocate(base, plan.record.citekey)

@@ -4,12 +4,17 @@ Error cases use copies of those records with one thing broken or changed;
 each test says what it changed.
 """
 
+import os
+import re
+
 import pytest
+from django.core.management import load_command_class
 from django.core.management.base import CommandError
 
 from references.management.commands.import_pubmed import expand_pages
-from references.models import Author, Citation
+from references.models import Author, Citation, CitationAuthor
 from tests.conftest import make_citation, make_trial
+from therapies.models import ChangeEntry
 
 from .conftest import DATA, run, variant
 
@@ -158,6 +163,31 @@ def test_history_rows_name_the_import_and_the_user(django_user_model):
         user,
         "import_pubmed pubmed_29963580.xml",
     )
+
+
+def test_history_holds_one_created_row_per_imported_row_with_its_values():
+    run("import_pubmed", GUO, OLIVERO_STREKAS)
+    for model in (Citation, Author, CitationAuthor):
+        rows = {row.pk: row for row in model.objects.all()}
+        history = list(model.history.all())
+        assert len(history) == len(rows) > 0
+        fields = [f.attname for f in model._meta.concrete_fields]
+        for entry in history:
+            assert entry.history_type == "+"
+            row = rows[entry.id]
+            assert [getattr(entry, f) for f in fields] == [
+                getattr(row, f) for f in fields
+            ]
+    strekas = Citation.history.get(pmid="9997")
+    assert strekas.title.startswith("Magnetic studies of Chromatium")
+
+
+def test_an_import_feeds_the_change_feed_once_per_new_record():
+    run("import_pubmed", GUO)
+    entries = list(ChangeEntry.objects.values_list("kind", "identifier", "action"))
+    assert ("citation", "Guo2018", "created") in entries
+    assert sorted(kind for kind, _, _ in entries) == ["author"] * 9 + ["citation"]
+    assert all(action == "created" for _, _, action in entries)
 
 
 def test_unknown_user_is_refused():
@@ -325,3 +355,73 @@ def test_duplicate_in_a_later_chunk_is_skipped_too(tmp_path, monkeypatch):
     output = run("import_pubmed", twice)
     assert Citation.objects.count() == 1
     assert "the same paper as Guo2018, which an earlier record of this import" in output
+
+
+# Large files are read in a second process from the command line
+# (references.background); BACKGROUND_BYTES = 0 sends the test files there.
+
+
+@pytest.fixture
+def background(monkeypatch):
+    """Every file read in a second process; the calls are counted."""
+    import references.management.commands.import_pubmed as import_pubmed
+
+    calls = []
+    read = import_pubmed.read_in_background
+
+    def counted(*args):
+        calls.append(args[1])
+        return read(*args)
+
+    monkeypatch.setattr(import_pubmed, "BACKGROUND_BYTES", 0)
+    monkeypatch.setattr(import_pubmed, "read_in_background", counted)
+    return calls
+
+
+def citations_as_read():
+    return [
+        (c.citekey, c.pmid, c.doi, c.title, c.abstract, c.year, c.pages)
+        + tuple(authors_of(c))
+        for c in Citation.objects.order_by("pmid")
+    ]
+
+
+def test_reading_in_a_second_process_gives_the_same_citations(background):
+    run("import_pubmed", GUO, CLAASSENS, OLIVERO_STREKAS)
+    assert background == [GUO, CLAASSENS, OLIVERO_STREKAS]
+    read_apart = citations_as_read()
+    Citation.objects.all().delete()
+    ImportCommand = load_command_class("references", "import_pubmed")
+    ImportCommand.import_files([GUO, CLAASSENS, OLIVERO_STREKAS])  # one process
+    assert len(background) == 3
+    assert citations_as_read() == read_apart and len(read_apart) == 4
+
+
+def test_a_bad_record_read_in_a_second_process_names_it_and_writes_nothing(
+    tmp_path, background
+):
+    # The second real record of the file with its ArticleTitle removed.
+    text = OLIVERO_STREKAS.read_text()
+    broken = variant(
+        tmp_path,
+        "untitled.xml",
+        re.sub(r"<ArticleTitle>Magnetic.*?</ArticleTitle>", "", text, flags=re.S),
+    )
+    with pytest.raises(CommandError) as raised:
+        run("import_pubmed", GUO, broken)
+    assert background == [GUO, broken]
+    assert "untitled.xml: record 2 (PMID 9997): no ArticleTitle." in str(raised.value)
+    assert not Citation.objects.exists() and not Author.objects.exists()
+
+
+def test_a_reading_process_that_dies_is_reported(background, monkeypatch):
+    import references.management.commands.import_pubmed as import_pubmed
+
+    def killed(path):
+        os._exit(3)  # as if the reading process ran out of memory
+        yield
+
+    monkeypatch.setattr(import_pubmed, "read_records", killed)
+    with pytest.raises(CommandError, match="process reading it stopped .*exit code 3"):
+        run("import_pubmed", GUO)
+    assert not Citation.objects.exists()

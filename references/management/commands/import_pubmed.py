@@ -20,7 +20,9 @@ on two cores at once.
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
+from django.core.management.base import CommandError
 from lxml import etree
 
 from references.background import read_in_background
@@ -57,6 +59,10 @@ PUBLICATION_TYPES = [
 # neighbours, "P2Y<sub>12</sub>" -> "P2Y12"; other markup (MathML) separates.
 INLINE_TAGS = ("i", "b", "u", "sub", "sup")
 PAGES = re.compile(r"^(\d+)-(\d+)$")
+PMID_RE = re.compile(r"^[1-9][0-9]{0,9}$")
+EFETCH_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/efetch.fcgi"
+EFETCH_QUERY = {"db": "pubmed", "retmode": "xml", "tool": "her2db"}
+EFETCH_BATCH = 200
 YEAR = re.compile(r"(\d{4})")
 
 # Safe for uploaded files: no DTD, no external entities, no network, no
@@ -301,6 +307,23 @@ class Command(ImportCommand):
         "citations with their authors, and link them to the trials in their "
         "ClinicalTrials.gov data bank entries. All or nothing."
     )
+    fetch_id = "PMID"
+
+    def fetch_urls(self, ids: list[str]) -> list[tuple[str, str]]:
+        """One efetch request for every PMID (E-utilities takes 200 at a time)."""
+        pmids = list(dict.fromkeys(i.strip() for i in ids))
+        bad = [i for i in pmids if not PMID_RE.match(i)]
+        if bad:
+            raise CommandError(f"Not a PMID: {', '.join(bad)} (digits only).")
+        return [
+            (
+                f"pubmed_{batch[0]}.xml"
+                if len(batch) == 1
+                else f"pubmed_{batch[0]}_and_{len(batch) - 1}_more.xml",
+                f"{EFETCH_URL}?{urlencode({**EFETCH_QUERY, 'id': ','.join(batch)})}",
+            )
+            for batch in chunked(pmids, EFETCH_BATCH)
+        ]
 
     def import_file(self, path: Path, ctx: ImportContext) -> None:
         writer = CitationWriter(ctx, str(path))

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import orjson
 from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
 from django.utils.text import slugify
 
 from references.importing import (
     CREATED,
+    NCT_RE,
     SKIPPED,
     UNCHANGED,
     UPDATED,
@@ -31,6 +33,7 @@ from therapies.models import Agent, AgentAlias, Trial, TrialArm
 
 BRACKETS = re.compile(r"[\[(]([^\])]*)[\])]")
 ARM_ROLES = {choice.value for choice in TrialArm.Role}
+STUDIES_URL = "https://clinicaltrials.gov/api/v2/studies/"
 
 
 def load_studies(path: Path) -> list[dict]:
@@ -101,6 +104,18 @@ class Command(ImportCommand):
         "link the PubMed references HER2db holds. All or nothing."
     )
     permissions = ("references.add_citation", "therapies.add_trial")
+    fetch_id = "NCT_ID"
+
+    def fetch_urls(self, ids: list[str]) -> list[tuple[str, str]]:
+        """One study a file, from the registry's API v2."""
+        nct_ids = [i.strip().upper() for i in ids]
+        bad = [i for i in nct_ids if not NCT_RE.match(i)]
+        if bad:
+            raise CommandError(f"Not an NCT id: {', '.join(bad)} (NCT and 8 digits).")
+        return [
+            (f"{nct_id}.json", f"{STUDIES_URL}{nct_id}?format=json")
+            for nct_id in dict.fromkeys(nct_ids)
+        ]
 
     def import_file(self, path: Path, ctx: ImportContext) -> None:
         studies = load_studies(path)
