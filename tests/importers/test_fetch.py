@@ -65,9 +65,7 @@ def test_import_pubmed_fetches_the_records_with_efetch(served):
 def test_import_ctgov_fetches_each_study_from_the_v2_api(served, curated):
     served.body = DATA / "ctgov_NCT05894239.json"
     run("import_ctgov", fetch=["nct05894239"])
-    assert served.asked == [
-        "https://clinicaltrials.gov/api/v2/studies/NCT05894239?format=json"
-    ]
+    assert served.asked == ["https://clinicaltrials.gov/api/v2/studies/NCT05894239"]
     assert Trial.objects.get().nct_id == "NCT05894239"
 
 

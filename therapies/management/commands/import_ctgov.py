@@ -113,7 +113,7 @@ class Command(ImportCommand):
         if bad:
             raise CommandError(f"Not an NCT id: {', '.join(bad)} (NCT and 8 digits).")
         return [
-            (f"{nct_id}.json", f"{STUDIES_URL}{nct_id}?format=json")
+            (f"{nct_id}.json", f"{STUDIES_URL}{nct_id}")
             for nct_id in dict.fromkeys(nct_ids)
         ]
 
