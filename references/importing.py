@@ -369,8 +369,9 @@ def insert_rows(
 ) -> None:
     """INSERT rows (values in the order of ``columns``), a batch a query.
 
-    For rows nobody needs back as model instances (history rows): no model
-    instance, no per-value SQL compiling, no primary keys returned.
+    Unlike bulk_create: no per-value SQL compiling and no primary keys
+    returned (read_back_pks finds those that are needed), for the rows an
+    import writes by the thousand.
     """
     connection = connections[using]
     prepare = [
