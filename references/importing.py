@@ -348,7 +348,6 @@ PLAIN_TYPES = frozenset(
         "BigIntegerField",
         "BooleanField",
         "CharField",
-        "ForeignKey",
         "IntegerField",
         "PositiveIntegerField",
         "PositiveSmallIntegerField",
@@ -376,10 +375,10 @@ def insert_rows(
     connection = connections[using]
     prepare = [
         None
-        if f.get_internal_type() in PLAIN_TYPES
+        if stored_type(f) in PLAIN_TYPES
         # Most values repeat (a batch's timestamps): convert each once.
         else lru_cache(maxsize=64)(partial(f.get_db_prep_save, connection=connection))
-        if f.get_internal_type() == "DateTimeField"
+        if stored_type(f) == "DateTimeField"
         else partial(f.get_db_prep_save, connection=connection)
         for f in columns
     ]
@@ -396,6 +395,13 @@ def insert_rows(
                 for i in converted:
                     row[i] = prepare[i](row[i])
             cursor.executemany(sql, batch)
+
+
+def stored_type(field: models.Field) -> str:
+    """The field's type as stored: a foreign key stores its target's."""
+    while field.is_relation:
+        field = field.target_field
+    return field.get_internal_type()
 
 
 class WrittenIds:
