@@ -3,6 +3,13 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+from her2db.models import (
+    NaturalKeyManager,
+    NaturalKeyModel,
+    TimeStampedModel,
+    unique_when_set,
+)
+
 PMID_RE = r"^[1-9][0-9]{0,8}$"
 DOI_RE = r"^10\.[0-9]{4,9}/\S+$"
 PMCID_RE = r"^PMC[0-9]{1,9}$"
@@ -36,22 +43,7 @@ def normalise_doi(value: str) -> str:
     return value.lower()
 
 
-class TimeStampedModel(models.Model):
-    """Abstract base adding creation and modification times."""
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-
-
-class AuthorManager(models.Manager):
-    def get_by_natural_key(self, family_name, given_name):
-        return self.get(family_name=family_name, given_name=given_name)
-
-
-class Author(TimeStampedModel):
+class Author(TimeStampedModel, NaturalKeyModel):
     """A person or a collective (a study group) who wrote citations."""
 
     family_name = models.CharField(
@@ -68,7 +60,8 @@ class Author(TimeStampedModel):
     )
     history = HistoricalRecords()
 
-    objects = AuthorManager()
+    natural_key_fields = ("family_name", "given_name")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -80,12 +73,7 @@ class Author(TimeStampedModel):
                 violation_error_message="An author with this family and given name "
                 "already exists.",
             ),
-            models.UniqueConstraint(
-                fields=["orcid"],
-                condition=~Q(orcid=""),
-                name="%(app_label)s_%(class)s_unique_orcid",
-                violation_error_message="Another author has this ORCID iD.",
-            ),
+            unique_when_set("orcid", "Another author has this ORCID iD."),
             models.CheckConstraint(
                 condition=~Q(family_name=""),
                 name="%(app_label)s_%(class)s_family_name_required",
@@ -95,9 +83,6 @@ class Author(TimeStampedModel):
 
     def __str__(self):
         return f"{self.family_name} {self.given_name}".strip()
-
-    def natural_key(self):
-        return (self.family_name, self.given_name)
 
 
 class CitationQuerySet(models.QuerySet):
@@ -110,12 +95,11 @@ class CitationQuerySet(models.QuerySet):
         )
 
 
-class CitationManager(models.Manager.from_queryset(CitationQuerySet)):
-    def get_by_natural_key(self, citekey):
-        return self.get(citekey=citekey)
+class CitationManager(NaturalKeyManager.from_queryset(CitationQuerySet)):
+    pass
 
 
-class Citation(TimeStampedModel):
+class Citation(TimeStampedModel, NaturalKeyModel):
     """One scholarly source: a paper, abstract, chapter, label or guideline."""
 
     class PublicationType(models.TextChoices):
@@ -178,30 +162,16 @@ class Citation(TimeStampedModel):
     )
     history = HistoricalRecords()
 
+    natural_key_fields = ("citekey",)
     objects = CitationManager()
 
     class Meta:
         ordering = ["citekey"]
         constraints = [
             # Each identifier names one paper, but many citations have none.
-            models.UniqueConstraint(
-                fields=["pmid"],
-                condition=~Q(pmid=""),
-                name="%(app_label)s_%(class)s_unique_pmid",
-                violation_error_message="Another citation has this PMID.",
-            ),
-            models.UniqueConstraint(
-                fields=["doi"],
-                condition=~Q(doi=""),
-                name="%(app_label)s_%(class)s_unique_doi",
-                violation_error_message="Another citation has this DOI.",
-            ),
-            models.UniqueConstraint(
-                fields=["pmcid"],
-                condition=~Q(pmcid=""),
-                name="%(app_label)s_%(class)s_unique_pmcid",
-                violation_error_message="Another citation has this PMCID.",
-            ),
+            unique_when_set("pmid", "Another citation has this PMID."),
+            unique_when_set("doi", "Another citation has this DOI."),
+            unique_when_set("pmcid", "Another citation has this PMCID."),
             models.CheckConstraint(
                 condition=Q(year__isnull=True) | Q(year__gte=1800, year__lte=2100),
                 name="%(app_label)s_%(class)s_year_range",
@@ -242,9 +212,6 @@ class Citation(TimeStampedModel):
         self.doi = normalise_doi(self.doi)
         self.pmcid = self.pmcid.strip().upper()
 
-    def natural_key(self):
-        return (self.citekey,)
-
     @property
     def pubmed_url(self) -> str:
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
@@ -280,12 +247,7 @@ class Citation(TimeStampedModel):
         return first if len(authors) == 1 else f"{first} et al."
 
 
-class CitationAuthorManager(models.Manager):
-    def get_by_natural_key(self, citekey, position):
-        return self.get(citation__citekey=citekey, position=position)
-
-
-class CitationAuthor(models.Model):
+class CitationAuthor(NaturalKeyModel):
     """An author's place in a citation's author list."""
 
     citation = models.ForeignKey(
@@ -301,7 +263,8 @@ class CitationAuthor(models.Model):
     )
     history = HistoricalRecords()
 
-    objects = CitationAuthorManager()
+    natural_key_fields = ("citation__citekey", "position")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["citation", "position"]
@@ -321,8 +284,3 @@ class CitationAuthor(models.Model):
 
     def __str__(self):
         return f"{self.citation} #{self.position}: {self.author}"
-
-    def natural_key(self):
-        return (self.citation.citekey, self.position)
-
-    natural_key.dependencies = ["references.citation", "references.author"]

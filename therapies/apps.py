@@ -11,6 +11,7 @@ class TherapiesConfig(AppConfig):
 
         from references.signals import bulk_history_created
 
+        from . import resources  # noqa: F401  (declares the app's resources)
         from .changes import record_change, record_changes
         from .groups import sync_groups
 

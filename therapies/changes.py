@@ -12,44 +12,12 @@ from datetime import datetime, timedelta
 
 from django.db.models import prefetch_related_objects
 
+from her2db.registry import registry
 from references.importing import insert_objects
-from references.models import Author, Citation, CitationAuthor
 
-from .models import (
-    Agent,
-    AgentAlias,
-    AgentTarget,
-    Approval,
-    ChangeEntry,
-    Evidence,
-    EvidenceCitation,
-    Mechanism,
-    Target,
-    Trial,
-    TrialArm,
-)
+from .models import ChangeEntry
 
-# Resources and how a program names them.
-RESOURCES = {
-    Citation: ("citation", lambda o: o.citekey),
-    Author: ("author", lambda o: str(o)),
-    Target: ("target", lambda o: o.symbol),
-    Agent: ("agent", lambda o: o.slug),
-    Mechanism: ("mechanism", lambda o: o.slug),
-    Trial: ("trial", lambda o: o.nct_id),
-    Evidence: ("evidence", lambda o: str(o.uid)),
-}
-# Rows edited as part of a parent: (parent attribute, field name in the feed).
-CHILDREN = {
-    CitationAuthor: ("citation", "authors"),
-    AgentAlias: ("agent", "aliases"),
-    AgentTarget: ("agent", "targets"),
-    Approval: ("agent", "approvals"),
-    TrialArm: ("trial", "arms"),
-    EvidenceCitation: ("evidence", "citations"),
-}
 ACTIONS = {"+": ChangeEntry.Action.CREATED, "~": ChangeEntry.Action.UPDATED}
-ACCEPTED = Evidence.Status.ACCEPTED
 SAME_MOMENT = timedelta(seconds=2)
 
 
@@ -70,36 +38,38 @@ def changed_fields(history_instance, previous) -> list[str]:
 
 
 def entry_for(instance, history_instance) -> ChangeEntry | None:
-    model = type(instance)
+    resource = registry.find(instance)
     kind_type = history_instance.history_type
-    if model in CHILDREN:
-        attribute, field = CHILDREN[model]
+    if resource is None:
+        return None
+    if resource.feed_field:
         try:
-            parent = getattr(instance, attribute)
+            parent = resource.owner_of(instance)
         except Exception:  # the parent is being deleted with its children
             return None
-        if isinstance(parent, Evidence) and parent.status != ACCEPTED:
+        if not registry.is_public(parent):
             return None
         if kind_type == "+" and born_together(parent, history_instance):
             return None  # the parent's own "created" entry covers its first rows
-        kind, name = RESOURCES[type(parent)]
+        owner = registry.get(parent)
         return ChangeEntry(
-            kind=kind,
-            identifier=name(parent),
+            kind=owner.kind,
+            identifier=owner.identify(parent),
             action=ChangeEntry.Action.UPDATED,
             changed_at=history_instance.history_date,
-            fields=[field],
+            fields=[resource.feed_field],
         )
-    if model not in RESOURCES:
+    if not resource.kind:
         return None
-    kind, name = RESOURCES[model]
     action = ACTIONS.get(kind_type, ChangeEntry.Action.DELETED)
     # A creation has nothing before it: skip the look-up (imports create many).
     previous = history_instance.prev_record if kind_type != "+" else None
     fields = changed_fields(history_instance, previous)
-    if model is Evidence:
-        was_public = previous is not None and previous.status == ACCEPTED
-        is_public = kind_type != "-" and instance.status == ACCEPTED
+    if resource.public:
+        was_public = previous is not None and registry.is_public(
+            previous, resource.model
+        )
+        is_public = kind_type != "-" and registry.is_public(instance)
         if not (was_public or is_public):
             return None
         if is_public and not was_public:
@@ -107,8 +77,8 @@ def entry_for(instance, history_instance) -> ChangeEntry | None:
         elif was_public and not is_public:
             action, fields = ChangeEntry.Action.DELETED, []
     return ChangeEntry(
-        kind=kind,
-        identifier=name(instance),
+        kind=resource.kind,
+        identifier=resource.identify(instance),
         action=action,
         changed_at=history_instance.history_date,
         fields=fields,
@@ -124,10 +94,11 @@ def record_change(sender, instance, history_instance, using=None, **kwargs):
 def record_changes(sender, instances, history_date, using=None, **kwargs):
     """The change feed's entries for a bulk insert, in one query."""
     created = Created(history_date)
-    if sender in CHILDREN:
+    resource = registry.find(sender)
+    if resource is not None and resource.feed_field:
         # The rows of one parent make one entry ("authors" changed), not one
         # a row.
-        parent = sender._meta.get_field(CHILDREN[sender][0])
+        parent = sender._meta.get_field(resource.owner)
         firsts = {}
         for instance in instances:
             firsts.setdefault(getattr(instance, parent.attname), instance)

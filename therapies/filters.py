@@ -12,6 +12,7 @@ from her2db.api import (
     SearchFilterSet,
     choices_filter,
 )
+from her2db.registry import registry
 from references.models import Citation
 
 from .models import (
@@ -224,18 +225,7 @@ class ChangeFilter(django_filters.FilterSet):
         help_text="Only changes up to this moment (ISO 8601).",
     )
     kind = django_filters.MultipleChoiceFilter(
-        choices=[
-            (k, k)
-            for k in (
-                "agent",
-                "author",
-                "citation",
-                "evidence",
-                "mechanism",
-                "target",
-                "trial",
-            )
-        ],
+        choices=[(kind, kind) for kind in registry.kinds()],
         help_text="Only changes to this kind of resource (repeat for several).",
     )
     action = django_filters.MultipleChoiceFilter(choices=ChangeEntry.Action.choices)

@@ -2,65 +2,53 @@
 
 from django.apps import apps as global_apps
 
-# Rows a curator edits through a parent's form (inlines, relation widgets):
-# removing one is part of editing the parent, not deleting curated data.
-OWNED_ROWS = {
-    "references": ["citationauthor"],
-    "therapies": [
-        "agentalias",
-        "agenttarget",
-        "approval",
-        "mechanismgene",
-        "trialpublication",
-        "trialarm",
-        "trialarmagent",
-        "evidenceagent",
-        "evidencetrial",
-        "evidencecitation",
-    ],
-}
+from her2db.registry import registry
+
 CURATED_APPS = ["references", "therapies"]
 CURATORS = "Curators"
 EDITORS = "Editors"
 
 
-# Records the system keeps about the curated data, not curated data itself.
-NOT_CURATED = {"changeentry"}
-
-
-def curated_models(apps):
-    for label in CURATED_APPS:
-        for model in apps.get_app_config(label).get_models():
-            name = model._meta.model_name
-            if not name.startswith("historical") and name not in NOT_CURATED:
+def curated_models(apps=global_apps):
+    """The curated models, in each app's order (historical ones, from `apps`)."""
+    curated = registry.labels(curated=True)
+    for app_label in CURATED_APPS:
+        for model in apps.get_app_config(app_label).get_models():
+            if model._meta.label_lower in curated:
                 yield model
 
 
 def sync_groups(apps=global_apps, **kwargs) -> None:
-    """Create or update the two groups; safe to run any number of times."""
+    """Create or update the two groups; safe to run any number of times.
+
+    Editors may do everything to curated data; curators everything but delete
+    a record. Removing a row a record owns (an alias, an arm) is part of
+    editing that record, so curators may delete owned rows.
+    """
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    curated = registry.labels(curated=True)
+    owned = curated - {r.label for r in registry.records()}
     curator, editor = set(), set()
-    for model in curated_models(apps):
-        opts = model._meta
-        owned = opts.model_name in OWNED_ROWS.get(opts.app_label, [])
+    for label in curated:
+        app_label, model_name = label.split(".")
         for action in ("view", "add", "change", "delete"):
-            codename = f"{action}_{opts.model_name}"
-            key = (opts.app_label, codename)
+            key = (app_label, f"{action}_{model_name}")
             editor.add(key)
-            if action != "delete" or owned:
+            if action != "delete" or label in owned:
                 curator.add(key)
     curator.add(("therapies", "view_unpublished_evidence"))
     editor |= {
         ("therapies", "view_unpublished_evidence"),
         ("therapies", "review_evidence"),
     }
+    app_labels = sorted({label.split(".")[0] for label in curated})
     for name, wanted in ((CURATORS, curator), (EDITORS, editor)):
         group, _ = Group.objects.get_or_create(name=name)
         perms = [
             p
             for p in Permission.objects.filter(
-                content_type__app_label__in=CURATED_APPS
+                content_type__app_label__in=app_labels
             ).select_related("content_type")
             if (p.content_type.app_label, p.codename) in wanted
         ]

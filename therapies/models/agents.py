@@ -6,7 +6,13 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
-from references.models import Citation, TimeStampedModel
+from her2db.models import (
+    NaturalKeyManager,
+    NaturalKeyModel,
+    TimeStampedModel,
+    unique_when_set,
+)
+from references.models import Citation
 
 from .validators import (
     validate_chembl_id,
@@ -18,12 +24,7 @@ from .validators import (
 )
 
 
-class TargetManager(models.Manager):
-    def get_by_natural_key(self, symbol):
-        return self.get(symbol=symbol)
-
-
-class Target(TimeStampedModel):
+class Target(TimeStampedModel, NaturalKeyModel):
     """A gene or its protein product that agents act on or mechanisms involve."""
 
     symbol = models.CharField(
@@ -41,23 +42,14 @@ class Target(TimeStampedModel):
     )
     history = HistoricalRecords()
 
-    objects = TargetManager()
+    natural_key_fields = ("symbol",)
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["symbol"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["hgnc_id"],
-                condition=~Q(hgnc_id=""),
-                name="%(app_label)s_%(class)s_unique_hgnc_id",
-                violation_error_message="Another target has this HGNC id.",
-            ),
-            models.UniqueConstraint(
-                fields=["uniprot_id"],
-                condition=~Q(uniprot_id=""),
-                name="%(app_label)s_%(class)s_unique_uniprot_id",
-                violation_error_message="Another target has this UniProt accession.",
-            ),
+            unique_when_set("hgnc_id", "Another target has this HGNC id."),
+            unique_when_set("uniprot_id", "Another target has this UniProt accession."),
             models.CheckConstraint(
                 condition=Q(hgnc_id="") | Q(hgnc_id__startswith="HGNC:"),
                 name="%(app_label)s_%(class)s_hgnc_id_form",
@@ -68,29 +60,8 @@ class Target(TimeStampedModel):
     def __str__(self):
         return self.symbol
 
-    def natural_key(self):
-        return (self.symbol,)
 
-    @property
-    def alias_list(self) -> list[str]:
-        return [a.strip() for a in self.aliases.split(",") if a.strip()]
-
-
-class AgentQuerySet(models.QuerySet):
-    def search(self, text: str):
-        return self.filter(
-            Q(name__icontains=text)
-            | Q(abbreviation__icontains=text)
-            | Q(aliases__alias__icontains=text)
-        ).distinct()
-
-
-class AgentManager(models.Manager.from_queryset(AgentQuerySet)):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
-
-
-class Agent(TimeStampedModel):
+class Agent(TimeStampedModel, NaturalKeyModel):
     """A therapeutic agent, named by its international nonproprietary name."""
 
     class Modality(models.TextChoices):
@@ -149,23 +120,14 @@ class Agent(TimeStampedModel):
     )
     history = HistoricalRecords()
 
-    objects = AgentManager()
+    natural_key_fields = ("slug",)
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["chembl_id"],
-                condition=~Q(chembl_id=""),
-                name="%(app_label)s_%(class)s_unique_chembl_id",
-                violation_error_message="Another agent has this ChEMBL id.",
-            ),
-            models.UniqueConstraint(
-                fields=["drugbank_id"],
-                condition=~Q(drugbank_id=""),
-                name="%(app_label)s_%(class)s_unique_drugbank_id",
-                violation_error_message="Another agent has this DrugBank id.",
-            ),
+            unique_when_set("chembl_id", "Another agent has this ChEMBL id."),
+            unique_when_set("drugbank_id", "Another agent has this DrugBank id."),
             models.CheckConstraint(
                 condition=Q(drug_to_antibody_ratio__isnull=True)
                 | Q(drug_to_antibody_ratio__gt=0, drug_to_antibody_ratio__lte=20),
@@ -190,9 +152,6 @@ class Agent(TimeStampedModel):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.slug,)
-
     @property
     def chembl_url(self) -> str:
         if not self.chembl_id:
@@ -200,12 +159,7 @@ class Agent(TimeStampedModel):
         return f"https://www.ebi.ac.uk/chembl/explore/compound/{self.chembl_id}"
 
 
-class AgentAliasManager(models.Manager):
-    def get_by_natural_key(self, slug, alias):
-        return self.get(agent__slug=slug, alias=alias)
-
-
-class AgentAlias(models.Model):
+class AgentAlias(NaturalKeyModel):
     """Another name of an agent: brand, code name or synonym."""
 
     class Kind(models.TextChoices):
@@ -218,7 +172,8 @@ class AgentAlias(models.Model):
     kind = models.CharField(max_length=8, choices=Kind, default=Kind.SYNONYM)
     history = HistoricalRecords()
 
-    objects = AgentAliasManager()
+    natural_key_fields = ("agent__slug", "alias")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["agent", "alias"]
@@ -235,18 +190,8 @@ class AgentAlias(models.Model):
     def __str__(self):
         return self.alias
 
-    def natural_key(self):
-        return (self.agent.slug, self.alias)
 
-    natural_key.dependencies = ["therapies.agent"]
-
-
-class AgentTargetManager(models.Manager):
-    def get_by_natural_key(self, slug, symbol):
-        return self.get(agent__slug=slug, target__symbol=symbol)
-
-
-class AgentTarget(models.Model):
+class AgentTarget(NaturalKeyModel):
     """How an agent acts on a target: action, binding site, reversibility."""
 
     class Action(models.TextChoices):
@@ -274,7 +219,8 @@ class AgentTarget(models.Model):
     reversibility = models.CharField(max_length=12, choices=Reversibility, blank=True)
     history = HistoricalRecords()
 
-    objects = AgentTargetManager()
+    natural_key_fields = ("agent__slug", "target__symbol")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["agent", "target"]
@@ -289,20 +235,8 @@ class AgentTarget(models.Model):
     def __str__(self):
         return f"{self.agent} → {self.target} ({self.get_action_display().lower()})"
 
-    def natural_key(self):
-        return (self.agent.slug, self.target.symbol)
 
-    natural_key.dependencies = ["therapies.agent", "therapies.target"]
-
-
-class ApprovalManager(models.Manager):
-    def get_by_natural_key(self, slug, agency, date, indication):
-        return self.get(
-            agent__slug=slug, agency=agency, date=date, indication=indication
-        )
-
-
-class Approval(TimeStampedModel):
+class Approval(TimeStampedModel, NaturalKeyModel):
     """A regulatory approval: who approved the agent, when, and for what."""
 
     class Agency(models.TextChoices):
@@ -335,7 +269,8 @@ class Approval(TimeStampedModel):
     )
     history = HistoricalRecords()
 
-    objects = ApprovalManager()
+    natural_key_fields = ("agent__slug", "agency", "date", "indication")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["agent", "date", "agency", "indication"]
@@ -354,8 +289,3 @@ class Approval(TimeStampedModel):
 
     def __str__(self):
         return f"{self.agent} · {self.agency} {self.date:%Y-%m-%d}"
-
-    def natural_key(self):
-        return (self.agent.slug, self.agency, self.date.isoformat(), self.indication)
-
-    natural_key.dependencies = ["therapies.agent"]

@@ -9,18 +9,15 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from references.models import Citation, TimeStampedModel
+from her2db.models import NaturalKeyManager, NaturalKeyModel, TimeStampedModel
+from her2db.registry import registry
+from references.models import Citation
 
 from .agents import Agent
 from .trials import Trial
 
 
-class EvidenceAgentManager(models.Manager):
-    def get_by_natural_key(self, uid, slug):
-        return self.get(evidence__uid=uid, agent__slug=slug)
-
-
-class EvidenceAgent(models.Model):
+class EvidenceAgent(NaturalKeyModel):
     """An agent that a claim is about (several make a combination)."""
 
     evidence = models.ForeignKey(
@@ -30,7 +27,8 @@ class EvidenceAgent(models.Model):
         Agent, on_delete=models.PROTECT, related_name="evidence_agents"
     )
 
-    objects = EvidenceAgentManager()
+    natural_key_fields = ("evidence__uid", "agent__slug")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["evidence", "agent"]
@@ -45,18 +43,8 @@ class EvidenceAgent(models.Model):
     def __str__(self):
         return f"{self.evidence_id} · {self.agent}"
 
-    def natural_key(self):
-        return (str(self.evidence.uid), self.agent.slug)
 
-    natural_key.dependencies = ["therapies.evidence", "therapies.agent"]
-
-
-class EvidenceTrialManager(models.Manager):
-    def get_by_natural_key(self, uid, nct_id):
-        return self.get(evidence__uid=uid, trial__nct_id=nct_id)
-
-
-class EvidenceTrial(models.Model):
+class EvidenceTrial(NaturalKeyModel):
     """A trial whose data a claim rests on."""
 
     evidence = models.ForeignKey(
@@ -66,7 +54,8 @@ class EvidenceTrial(models.Model):
         "therapies.Trial", on_delete=models.PROTECT, related_name="evidence_trials"
     )
 
-    objects = EvidenceTrialManager()
+    natural_key_fields = ("evidence__uid", "trial__nct_id")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["evidence", "trial"]
@@ -81,11 +70,6 @@ class EvidenceTrial(models.Model):
     def __str__(self):
         return f"{self.evidence_id} · {self.trial}"
 
-    def natural_key(self):
-        return (str(self.evidence.uid), self.trial.nct_id)
-
-    natural_key.dependencies = ["therapies.evidence", "therapies.trial"]
-
 
 def sees_unpublished(user) -> bool:
     """May this user see evidence that is not (or no longer) accepted?"""
@@ -96,7 +80,8 @@ def sees_unpublished(user) -> bool:
 
 class EvidenceQuerySet(models.QuerySet):
     def accepted(self):
-        return self.filter(status=Evidence.Status.ACCEPTED)
+        """Claims anyone may read (the public rule of therapies/resources.py)."""
+        return registry.public_rows(self.model, self)
 
     def citing_retracted(self):
         """Claims citing a retracted paper that no curator has reviewed since."""
@@ -110,12 +95,11 @@ class EvidenceQuerySet(models.QuerySet):
         return self if sees_unpublished(user) else self.accepted()
 
 
-class EvidenceManager(models.Manager.from_queryset(EvidenceQuerySet)):
-    def get_by_natural_key(self, uid):
-        return self.get(uid=uid)
+class EvidenceManager(NaturalKeyManager.from_queryset(EvidenceQuerySet)):
+    pass
 
 
-class Evidence(TimeStampedModel):
+class Evidence(TimeStampedModel, NaturalKeyModel):
     """A curated claim tying agents to a resistance mechanism, with its sources."""
 
     class Effect(models.TextChoices):
@@ -226,6 +210,7 @@ class Evidence(TimeStampedModel):
     reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = HistoricalRecords(m2m_fields=[agents, trials])
 
+    natural_key_fields = ("uid",)
     objects = EvidenceManager()
 
     class Meta:
@@ -251,9 +236,6 @@ class Evidence(TimeStampedModel):
     def __str__(self):
         agents = " + ".join(a.name for a in self.agents.all()) or "(no agent)"
         return f"{agents} · {self.mechanism} · {self.get_effect_display().lower()}"
-
-    def natural_key(self):
-        return (str(self.uid),)
 
     # action: (states it starts from, state it leads to, permission, reason needed)
     TRANSITIONS = {
@@ -306,17 +288,8 @@ class Evidence(TimeStampedModel):
         self._history_user = user
         self.save()
 
-    @property
-    def is_public(self) -> bool:
-        return self.status == self.Status.ACCEPTED
 
-
-class EvidenceCitationManager(models.Manager):
-    def get_by_natural_key(self, uid, citekey):
-        return self.get(evidence__uid=uid, citation__citekey=citekey)
-
-
-class EvidenceCitation(models.Model):
+class EvidenceCitation(NaturalKeyModel):
     """A citation supporting a claim, with the quote and where it stands."""
 
     evidence = models.ForeignKey(
@@ -338,7 +311,8 @@ class EvidenceCitation(models.Model):
     )
     history = HistoricalRecords()
 
-    objects = EvidenceCitationManager()
+    natural_key_fields = ("evidence__uid", "citation__citekey")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["evidence", "citation"]
@@ -352,8 +326,3 @@ class EvidenceCitation(models.Model):
 
     def __str__(self):
         return f"{self.citation}" + (f" ({self.location})" if self.location else "")
-
-    def natural_key(self):
-        return (str(self.evidence.uid), self.citation.citekey)
-
-    natural_key.dependencies = ["therapies.evidence", "references.citation"]

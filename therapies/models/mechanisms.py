@@ -5,17 +5,12 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from references.models import TimeStampedModel
+from her2db.models import NaturalKeyManager, NaturalKeyModel, TimeStampedModel
 
 from .agents import Target
 
 
-class MechanismGeneManager(models.Manager):
-    def get_by_natural_key(self, mechanism_slug, symbol):
-        return self.get(mechanism__slug=mechanism_slug, target__symbol=symbol)
-
-
-class MechanismGene(models.Model):
+class MechanismGene(NaturalKeyModel):
     """A gene involved in a mechanism."""
 
     mechanism = models.ForeignKey(
@@ -25,7 +20,8 @@ class MechanismGene(models.Model):
         Target, on_delete=models.PROTECT, related_name="mechanism_genes"
     )
 
-    objects = MechanismGeneManager()
+    natural_key_fields = ("mechanism__slug", "target__symbol")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["mechanism", "target"]
@@ -39,11 +35,6 @@ class MechanismGene(models.Model):
 
     def __str__(self):
         return f"{self.mechanism} · {self.target}"
-
-    def natural_key(self):
-        return (self.mechanism.slug, self.target.symbol)
-
-    natural_key.dependencies = ["therapies.mechanism", "therapies.target"]
 
 
 class MechanismQuerySet(models.QuerySet):
@@ -64,12 +55,11 @@ class MechanismQuerySet(models.QuerySet):
         return ids
 
 
-class MechanismManager(models.Manager.from_queryset(MechanismQuerySet)):
-    def get_by_natural_key(self, slug):
-        return self.get(slug=slug)
+class MechanismManager(NaturalKeyManager.from_queryset(MechanismQuerySet)):
+    pass
 
 
-class Mechanism(TimeStampedModel):
+class Mechanism(TimeStampedModel, NaturalKeyModel):
     """A resistance mechanism, placed in a tree under the review's categories."""
 
     class Category(models.TextChoices):
@@ -97,6 +87,7 @@ class Mechanism(TimeStampedModel):
     )
     history = HistoricalRecords(m2m_fields=[genes])
 
+    natural_key_fields = ("slug",)
     objects = MechanismManager()
 
     class Meta:
@@ -129,9 +120,6 @@ class Mechanism(TimeStampedModel):
                     f"({self.parent.get_category_display()})."
                 }
             )
-
-    def natural_key(self):
-        return (self.slug,)
 
     def ancestors(self) -> list["Mechanism"]:
         chain, node = [], self.parent

@@ -5,18 +5,14 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from references.models import Citation, TimeStampedModel
+from her2db.models import NaturalKeyManager, NaturalKeyModel, TimeStampedModel
+from references.models import Citation
 
 from .agents import Agent
 from .validators import validate_nct_id, validate_partial_date
 
 
-class TrialPublicationManager(models.Manager):
-    def get_by_natural_key(self, nct_id, citekey):
-        return self.get(trial__nct_id=nct_id, citation__citekey=citekey)
-
-
-class TrialPublication(models.Model):
+class TrialPublication(NaturalKeyModel):
     """A citation reporting a trial."""
 
     trial = models.ForeignKey(
@@ -26,7 +22,8 @@ class TrialPublication(models.Model):
         Citation, on_delete=models.PROTECT, related_name="trial_publications"
     )
 
-    objects = TrialPublicationManager()
+    natural_key_fields = ("trial__nct_id", "citation__citekey")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["trial", "citation"]
@@ -41,23 +38,17 @@ class TrialPublication(models.Model):
     def __str__(self):
         return f"{self.trial} · {self.citation}"
 
-    def natural_key(self):
-        return (self.trial.nct_id, self.citation.citekey)
-
-    natural_key.dependencies = ["therapies.trial", "references.citation"]
-
 
 class TrialQuerySet(models.QuerySet):
     def for_agent(self, agent):
         return self.filter(arms__agents=agent).distinct()
 
 
-class TrialManager(models.Manager.from_queryset(TrialQuerySet)):
-    def get_by_natural_key(self, nct_id):
-        return self.get(nct_id=nct_id)
+class TrialManager(NaturalKeyManager.from_queryset(TrialQuerySet)):
+    pass
 
 
-class Trial(TimeStampedModel):
+class Trial(TimeStampedModel, NaturalKeyModel):
     """A clinical trial as registered on ClinicalTrials.gov."""
 
     class Phase(models.TextChoices):
@@ -115,6 +106,7 @@ class Trial(TimeStampedModel):
     )
     history = HistoricalRecords(m2m_fields=[publications])
 
+    natural_key_fields = ("nct_id",)
     objects = TrialManager()
 
     class Meta:
@@ -138,20 +130,12 @@ class Trial(TimeStampedModel):
                     {"completion_date": "The completion date precedes the start date."}
                 )
 
-    def natural_key(self):
-        return (self.nct_id,)
-
     @property
     def registry_url(self) -> str:
         return f"https://clinicaltrials.gov/study/{self.nct_id}"
 
 
-class TrialArmAgentManager(models.Manager):
-    def get_by_natural_key(self, nct_id, label, slug):
-        return self.get(arm__trial__nct_id=nct_id, arm__label=label, agent__slug=slug)
-
-
-class TrialArmAgent(models.Model):
+class TrialArmAgent(NaturalKeyModel):
     """An agent given in a trial arm."""
 
     arm = models.ForeignKey(
@@ -161,7 +145,8 @@ class TrialArmAgent(models.Model):
         Agent, on_delete=models.PROTECT, related_name="arm_agents"
     )
 
-    objects = TrialArmAgentManager()
+    natural_key_fields = ("arm__trial__nct_id", "arm__label", "agent__slug")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["arm", "agent"]
@@ -176,18 +161,8 @@ class TrialArmAgent(models.Model):
     def __str__(self):
         return f"{self.arm} · {self.agent}"
 
-    def natural_key(self):
-        return (*self.arm.natural_key(), self.agent.slug)
 
-    natural_key.dependencies = ["therapies.trialarm", "therapies.agent"]
-
-
-class TrialArmManager(models.Manager):
-    def get_by_natural_key(self, nct_id, label):
-        return self.get(trial__nct_id=nct_id, label=label)
-
-
-class TrialArm(models.Model):
+class TrialArm(NaturalKeyModel):
     """One arm of a trial and the agents it gives."""
 
     class Role(models.TextChoices):
@@ -215,7 +190,8 @@ class TrialArm(models.Model):
     )
     history = HistoricalRecords(m2m_fields=[agents])
 
-    objects = TrialArmManager()
+    natural_key_fields = ("trial__nct_id", "label")
+    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["trial", "id"]
@@ -229,8 +205,3 @@ class TrialArm(models.Model):
 
     def __str__(self):
         return f"{self.trial}: {self.label}"
-
-    def natural_key(self):
-        return (self.trial.nct_id, self.label)
-
-    natural_key.dependencies = ["therapies.trial"]

@@ -1,0 +1,63 @@
+"""Model bases every curated model shares: timestamps and natural keys."""
+
+import datetime
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class TimeStampedModel(models.Model):
+    """Abstract base adding creation and modification times."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class NaturalKeyManager(models.Manager):
+    """Finds a row by its natural key, as fixtures and releases name it."""
+
+    def get_by_natural_key(self, *key):
+        fields = self.model.natural_key_fields
+        return self.get(**dict(zip(fields, key, strict=True)))
+
+
+class NaturalKeyModel(models.Model):
+    """Abstract base for rows with a natural key, declared once as lookups.
+
+    `natural_key_fields` are query lookups from the row ("agent__slug"), so
+    the same declaration both names a row and finds it again. Django's
+    serializers order models by their foreign keys, so no `dependencies`
+    need listing.
+    """
+
+    natural_key_fields: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def natural_key(self) -> tuple:
+        key = []
+        for lookup in self.natural_key_fields:
+            value = self
+            for attribute in lookup.split("__"):
+                value = getattr(value, attribute)
+            if isinstance(value, uuid.UUID):
+                value = str(value)
+            elif isinstance(value, datetime.date):
+                value = value.isoformat()
+            key.append(value)
+        return tuple(key)
+
+
+def unique_when_set(field: str, message: str) -> models.UniqueConstraint:
+    """An identifier that names one row when given, though many rows have none."""
+    return models.UniqueConstraint(
+        fields=[field],
+        condition=~Q(**{field: ""}),
+        name=f"%(app_label)s_%(class)s_unique_{field}",
+        violation_error_message=message,
+    )

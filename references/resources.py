@@ -1,0 +1,24 @@
+"""The references app's resources: citations and the people who wrote them."""
+
+from her2db.registry import Resource, registry
+
+from .models import Author, Citation, CitationAuthor
+
+registry.register(
+    # No endpoint of its own: authors are read and written through citations.
+    Resource(Author, kind="author"),
+    Resource(
+        Citation,
+        key="citekey",
+        basename="citations",
+        kind="citation",
+        search=(
+            ("A", ("citekey", "doi", "pmid", "pmcid")),
+            ("B", ("title",)),
+            ("C", ("journal",)),
+        ),
+        # A citation is also found by its authors' family names.
+        search_related=((Author, "citations", ("family_name",)),),
+    ),
+    Resource(CitationAuthor, owner="citation", feed_field="authors"),
+)
