@@ -9,6 +9,7 @@ class TherapiesConfig(AppConfig):
     def ready(self):
         from simple_history.signals import post_create_historical_record
 
+        from her2db.search_index import sync_search_indexes
         from references.signals import bulk_history_created
 
         from . import resources  # noqa: F401  (declares the app's resources)
@@ -17,6 +18,10 @@ class TherapiesConfig(AppConfig):
 
         # After migrate, when every curated model's permissions exist.
         post_migrate.connect(sync_groups, sender=self, dispatch_uid="her2db_groups")
+        # The search indexes follow the registry's declarations.
+        post_migrate.connect(
+            sync_search_indexes, sender=self, dispatch_uid="her2db_search_indexes"
+        )
         # Every recorded history row of public data also feeds the change feed.
         post_create_historical_record.connect(
             record_change, dispatch_uid="her2db_change_feed"
