@@ -1,7 +1,6 @@
 """What every curated model's admin shares: history with a reason, timestamps,
 autocomplete for many-to-many relations that go through an explicit table."""
 
-from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
@@ -93,15 +92,14 @@ def restore_deleted(record, user):
     obj._change_reason = "restored from history"
     obj._history_user = user
     obj.save(force_insert=True)
-    # Rows deleted with it by CASCADE, recorded in their own history.
-    window = (record.history_date - timedelta(seconds=5), record.history_date)
+    # Rows deleted with it by CASCADE: the same operation recorded their end.
     for relation in model._meta.related_objects:
         child = relation.related_model
         if not hasattr(child, "history") or relation.on_delete is not CASCADE:
             continue
         gone = child.history.filter(
             history_type="-",
-            history_date__range=window,
+            operation=record.operation,
             **{relation.field.attname: obj.pk},
         )
         for child_record in gone:

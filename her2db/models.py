@@ -5,6 +5,9 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from .operations import current_id
 
 
 class TimeStampedModel(models.Model):
@@ -15,6 +18,27 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class HistoricalRecord(models.Model):
+    """Base of every history table: which operation wrote the row."""
+
+    # Empty on rows written before operations had ids.
+    operation = models.UUIDField(
+        default=current_id,
+        null=True,
+        editable=False,
+        db_index=True,  # the rows one operation wrote (change feed, restore)
+        help_text="The request, import or command that wrote this row.",
+    )
+
+    class Meta:
+        abstract = True
+
+
+def curated_history(**options):
+    """HistoricalRecords for a curated model, each row tagged with its operation."""
+    return HistoricalRecords(bases=[HistoricalRecord], **options)
 
 
 class NaturalKeyManager(models.Manager):

@@ -47,6 +47,7 @@ from django.db.models import Q, Value
 from django.utils import timezone
 from tqdm import tqdm
 
+from her2db.operations import current_id
 from references.models import Author, Citation, CitationAuthor, normalise_doi
 from references.signals import bulk_history_created
 
@@ -278,6 +279,7 @@ def copy_to_history(
         "history_change_reason": Value(reason, output_field=models.TextField()),
         "history_type": Value("+", output_field=models.CharField()),
         "history_user_id": Value(user_id, output_field=models.IntegerField()),
+        "operation": Value(current_id(), output_field=models.UUIDField()),
     }
     columns = [f for f in history._meta.concrete_fields if not f.primary_key]
     unknown = [f.attname for f in columns if f.attname not in tracked | extra.keys()]

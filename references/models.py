@@ -1,12 +1,12 @@
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
 from her2db.models import (
     NaturalKeyManager,
     NaturalKeyModel,
     TimeStampedModel,
+    curated_history,
     unique_when_set,
 )
 
@@ -58,7 +58,7 @@ class Author(TimeStampedModel, NaturalKeyModel):
     orcid = models.CharField(
         "ORCID iD", max_length=19, blank=True, validators=[validate_orcid]
     )
-    history = HistoricalRecords()
+    history = curated_history()
 
     natural_key_fields = ("family_name", "given_name")
     objects = NaturalKeyManager()
@@ -160,7 +160,7 @@ class Citation(TimeStampedModel, NaturalKeyModel):
         related_name="citations",
         blank=True,
     )
-    history = HistoricalRecords()
+    history = curated_history()
 
     natural_key_fields = ("citekey",)
     objects = CitationManager()
@@ -261,7 +261,7 @@ class CitationAuthor(NaturalKeyModel):
         help_text="1 for the first author.",
         validators=[MinValueValidator(1, "Positions start at 1.")],
     )
-    history = HistoricalRecords()
+    history = curated_history()
 
     natural_key_fields = ("citation__citekey", "position")
     objects = NaturalKeyManager()

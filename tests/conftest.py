@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from her2db.operations import operation
 from references.models import Author, Citation, CitationAuthor
 from therapies.models import (
     Agent,
@@ -117,6 +118,13 @@ def errors_of(obj) -> dict:
     with pytest.raises(ValidationError) as info:
         obj.full_clean()
     return info.value.message_dict
+
+
+@pytest.fixture(autouse=True)
+def one_operation_per_test():
+    """Each test is an operation of its own, as a management command would be."""
+    with operation():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -8,26 +8,25 @@ a claim leaving the accepted state is reported as withdrawn ("deleted").
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import prefetch_related_objects
 
+from her2db import operations
 from her2db.registry import registry
 from references.importing import insert_objects
 
 from .models import ChangeEntry
 
 ACTIONS = {"+": ChangeEntry.Action.CREATED, "~": ChangeEntry.Action.UPDATED}
-SAME_MOMENT = timedelta(seconds=2)
 
 
-def born_together(parent, history_instance) -> bool:
-    """Was the row added as part of creating its parent (one form, one import)?"""
-    created = getattr(parent, "created_at", None)
-    return (
-        created is not None
-        and abs(history_instance.history_date - created) < SAME_MOMENT
-    )
+def born_together(parent) -> bool:
+    """Was the row added by the operation that created its parent?
+
+    One form with its inlines, one API call with nested rows, one import.
+    """
+    return (parent._meta.label_lower, parent.pk) in operations.current().created
 
 
 def changed_fields(history_instance, previous) -> list[str]:
@@ -42,6 +41,8 @@ def entry_for(instance, history_instance) -> ChangeEntry | None:
     kind_type = history_instance.history_type
     if resource is None:
         return None
+    if kind_type == "+":
+        operations.current().created.add((resource.label, instance.pk))
     if resource.feed_field:
         try:
             parent = resource.owner_of(instance)
@@ -49,7 +50,7 @@ def entry_for(instance, history_instance) -> ChangeEntry | None:
             return None
         if not registry.is_public(parent):
             return None
-        if kind_type == "+" and born_together(parent, history_instance):
+        if kind_type == "+" and born_together(parent):
             return None  # the parent's own "created" entry covers its first rows
         owner = registry.get(parent)
         return ChangeEntry(
@@ -65,6 +66,8 @@ def entry_for(instance, history_instance) -> ChangeEntry | None:
     # A creation has nothing before it: skip the look-up (imports create many).
     previous = history_instance.prev_record if kind_type != "+" else None
     fields = changed_fields(history_instance, previous)
+    if kind_type == "~" and not fields:
+        return None  # saved, but nothing a reader sees changed
     if resource.public:
         was_public = previous is not None and registry.is_public(
             previous, resource.model

@@ -4,12 +4,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from simple_history.models import HistoricalRecords
 
 from her2db.models import (
     NaturalKeyManager,
     NaturalKeyModel,
     TimeStampedModel,
+    curated_history,
     unique_when_set,
 )
 from references.models import Citation
@@ -40,7 +40,7 @@ class Target(TimeStampedModel, NaturalKeyModel):
     uniprot_id = models.CharField(
         "UniProt accession", max_length=10, blank=True, validators=[validate_uniprot]
     )
-    history = HistoricalRecords()
+    history = curated_history()
 
     natural_key_fields = ("symbol",)
     objects = NaturalKeyManager()
@@ -118,7 +118,7 @@ class Agent(TimeStampedModel, NaturalKeyModel):
     targets = models.ManyToManyField(
         Target, through="therapies.AgentTarget", related_name="agents", blank=True
     )
-    history = HistoricalRecords()
+    history = curated_history()
 
     natural_key_fields = ("slug",)
     objects = NaturalKeyManager()
@@ -170,7 +170,7 @@ class AgentAlias(NaturalKeyModel):
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="aliases")
     alias = models.CharField(max_length=200)
     kind = models.CharField(max_length=8, choices=Kind, default=Kind.SYNONYM)
-    history = HistoricalRecords()
+    history = curated_history()
 
     natural_key_fields = ("agent__slug", "alias")
     objects = NaturalKeyManager()
@@ -217,7 +217,7 @@ class AgentTarget(NaturalKeyModel):
         max_length=200, blank=True, help_text='e.g. "extracellular domain II"'
     )
     reversibility = models.CharField(max_length=12, choices=Reversibility, blank=True)
-    history = HistoricalRecords()
+    history = curated_history()
 
     natural_key_fields = ("agent__slug", "target__symbol")
     objects = NaturalKeyManager()
@@ -267,7 +267,7 @@ class Approval(TimeStampedModel, NaturalKeyModel):
         null=True,
         blank=True,
     )
-    history = HistoricalRecords()
+    history = curated_history()
 
     natural_key_fields = ("agent__slug", "agency", "date", "indication")
     objects = NaturalKeyManager()

@@ -7,9 +7,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
-from her2db.models import NaturalKeyManager, NaturalKeyModel, TimeStampedModel
+from her2db.models import (
+    NaturalKeyManager,
+    NaturalKeyModel,
+    TimeStampedModel,
+    curated_history,
+)
 from her2db.registry import registry
 from references.models import Citation
 
@@ -208,7 +212,7 @@ class Evidence(TimeStampedModel, NaturalKeyModel):
         related_name="+",
     )
     reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    history = HistoricalRecords(m2m_fields=[agents, trials])
+    history = curated_history(m2m_fields=[agents, trials])
 
     natural_key_fields = ("uid",)
     objects = EvidenceManager()
@@ -309,7 +313,7 @@ class EvidenceCitation(NaturalKeyModel):
         help_text="A curator has reviewed this claim since the citation was "
         "retracted; clears the retraction flag.",
     )
-    history = HistoricalRecords()
+    history = curated_history()
 
     natural_key_fields = ("evidence__uid", "citation__citekey")
     objects = NaturalKeyManager()

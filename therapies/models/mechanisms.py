@@ -3,9 +3,13 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from simple_history.models import HistoricalRecords
 
-from her2db.models import NaturalKeyManager, NaturalKeyModel, TimeStampedModel
+from her2db.models import (
+    NaturalKeyManager,
+    NaturalKeyModel,
+    TimeStampedModel,
+    curated_history,
+)
 
 from .agents import Target
 
@@ -85,7 +89,7 @@ class Mechanism(TimeStampedModel, NaturalKeyModel):
     genes = models.ManyToManyField(
         Target, through=MechanismGene, related_name="mechanisms", blank=True
     )
-    history = HistoricalRecords(m2m_fields=[genes])
+    history = curated_history(m2m_fields=[genes])
 
     natural_key_fields = ("slug",)
     objects = MechanismManager()

@@ -3,9 +3,13 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from simple_history.models import HistoricalRecords
 
-from her2db.models import NaturalKeyManager, NaturalKeyModel, TimeStampedModel
+from her2db.models import (
+    NaturalKeyManager,
+    NaturalKeyModel,
+    TimeStampedModel,
+    curated_history,
+)
 from references.models import Citation
 
 from .agents import Agent
@@ -104,7 +108,7 @@ class Trial(TimeStampedModel, NaturalKeyModel):
         related_name="trials",
         blank=True,
     )
-    history = HistoricalRecords(m2m_fields=[publications])
+    history = curated_history(m2m_fields=[publications])
 
     natural_key_fields = ("nct_id",)
     objects = TrialManager()
@@ -188,7 +192,7 @@ class TrialArm(NaturalKeyModel):
     agents = models.ManyToManyField(
         Agent, through=TrialArmAgent, related_name="trial_arms", blank=True
     )
-    history = HistoricalRecords(m2m_fields=[agents])
+    history = curated_history(m2m_fields=[agents])
 
     natural_key_fields = ("trial__nct_id", "label")
     objects = NaturalKeyManager()
