@@ -1,7 +1,6 @@
 """What every curated model's admin shares: history with a reason, timestamps,
 autocomplete for many-to-many relations that go through an explicit table."""
 
-
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple

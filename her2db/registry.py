@@ -49,6 +49,8 @@ class Resource:
     # also find it ((model, path from that model to this one's pk, columns)).
     search: SearchGroups = ()
     search_related: tuple[tuple[type[models.Model], str, tuple[str, ...]], ...] = ()
+    # Never readable without the unpublished-evidence permission (proposals).
+    private: bool = False
     # Part of a release (export_release), or bookkeeping left out of it.
     released: bool = True
     # Rows the system writes about curated data, not curated data itself.
@@ -147,6 +149,8 @@ class Registry:
         rows follow the item's status.
         """
         resource = self.get(model)
+        if resource.private:
+            return {"pk__in": []}
         if resource.public:
             return {f"{prefix}{k}": v for k, v in resource.public.items()}
         if resource.owner:
@@ -168,6 +172,8 @@ class Registry:
 
         `model` names the declared model when `obj` is a historical copy.
         """
+        if self.get(model or type(obj)).private:
+            return False
         for lookup, value in self.public_lookups(model or type(obj)).items():
             current = obj
             for attribute in lookup.split("__"):

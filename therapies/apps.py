@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_migrate
 
 
 class TherapiesConfig(AppConfig):
@@ -15,6 +15,8 @@ class TherapiesConfig(AppConfig):
         from . import resources  # noqa: F401  (declares the app's resources)
         from .changes import record_change, record_changes
         from .groups import sync_groups
+        from .models import Evidence
+        from .models.review import guard_links
 
         # After migrate, when every curated model's permissions exist.
         post_migrate.connect(sync_groups, sender=self, dispatch_uid="her2db_groups")
@@ -22,6 +24,11 @@ class TherapiesConfig(AppConfig):
         post_migrate.connect(
             sync_search_indexes, sender=self, dispatch_uid="her2db_search_indexes"
         )
+        # Agents and trials of an accepted claim change only through a revision.
+        for through in (Evidence.agents.through, Evidence.trials.through):
+            m2m_changed.connect(
+                guard_links, sender=through, dispatch_uid=f"her2db_{through}"
+            )
         # Every recorded history row of public data also feeds the change feed.
         post_create_historical_record.connect(
             record_change, dispatch_uid="her2db_change_feed"

@@ -66,8 +66,6 @@ def entry_for(instance, history_instance) -> ChangeEntry | None:
     # A creation has nothing before it: skip the look-up (imports create many).
     previous = history_instance.prev_record if kind_type != "+" else None
     fields = changed_fields(history_instance, previous)
-    if kind_type == "~" and not fields:
-        return None  # saved, but nothing a reader sees changed
     if resource.public:
         was_public = previous is not None and registry.is_public(
             previous, resource.model
@@ -79,6 +77,8 @@ def entry_for(instance, history_instance) -> ChangeEntry | None:
             action, fields = ChangeEntry.Action.CREATED, []
         elif was_public and not is_public:
             action, fields = ChangeEntry.Action.DELETED, []
+    if action == ChangeEntry.Action.UPDATED and not fields:
+        return None  # saved, but nothing a reader sees changed
     return ChangeEntry(
         kind=resource.kind,
         identifier=resource.identify(instance),
@@ -90,8 +90,26 @@ def entry_for(instance, history_instance) -> ChangeEntry | None:
 
 def record_change(sender, instance, history_instance, using=None, **kwargs):
     entry = entry_for(instance, history_instance)
-    if entry is not None:
-        entry.save(using=using)
+    if entry is None:
+        return
+    if entry.action == ChangeEntry.Action.UPDATED:
+        # A record changed by one operation (a form with inlines, an accepted
+        # revision) is one update listing everything that changed.
+        earlier = (
+            ChangeEntry.objects.using(using)
+            .filter(
+                operation=entry.operation,
+                kind=entry.kind,
+                identifier=entry.identifier,
+            )
+            .first()
+        )
+        if earlier is not None:
+            if earlier.action == ChangeEntry.Action.UPDATED:
+                earlier.fields = sorted(set(earlier.fields) | set(entry.fields))
+                earlier.save(using=using, update_fields=["fields"])
+            return
+    entry.save(using=using)
 
 
 def record_changes(sender, instances, history_date, using=None, **kwargs):

@@ -17,6 +17,7 @@ from .models import (
     EvidenceTrial,
     Mechanism,
     MechanismGene,
+    Revision,
     Target,
     Trial,
     TrialArm,
@@ -90,6 +91,8 @@ registry.register(
     Resource(EvidenceAgent, owner="evidence"),
     Resource(EvidenceTrial, owner="evidence"),
     Resource(EvidenceCitation, owner="evidence", feed_field="citations"),
+    # Proposed changes to accepted claims: seen by curators, never released.
+    Resource(Revision, key="id", private=True, released=False),
     # Derived from the history, not curated: never released nor granted.
     Resource(ChangeEntry, released=False, curated=False),
 )

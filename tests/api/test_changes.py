@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from her2db.operations import operation
 from tests.conftest import make_agent, make_evidence
 from therapies.models import ChangeEntry, Evidence
 
@@ -26,8 +27,9 @@ def rows(response) -> list[tuple]:
 
 def test_feed_lists_public_changes_in_order(anon):
     agent = make_agent(slug="feedumab", name="feedumab")
-    agent.abbreviation = "FMB"
-    agent.save()
+    with operation():  # a later edit
+        agent.abbreviation = "FMB"
+        agent.save()
     assert rows(anon.get(URL, {"kind": "agent"})) == [
         ("agent", "feedumab", "created", []),
         ("agent", "feedumab", "updated", ["abbreviation"]),

@@ -4,7 +4,14 @@ import pytest
 
 from her2db.operations import operation
 from tests.conftest import make_agent, make_citation, make_evidence
-from therapies.models import AgentAlias, ChangeEntry, Evidence, EvidenceCitation
+from therapies.models import (
+    AgentAlias,
+    ChangeEntry,
+    Evidence,
+    EvidenceCitation,
+    Revision,
+)
+from therapies.models.review import ReviewRequired, content_of
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +31,12 @@ def test_rows_added_with_a_new_record_are_part_of_its_creation():
 
 def test_create_update_delete_of_an_agent():
     agent = make_agent(slug="testumab", name="testumab")
-    agent.abbreviation = "TMB"
-    agent.save()
-    agent.save()  # nothing changed: no entry
+    agent.abbreviation = "TMA"
+    agent.save()  # part of its creation: one operation
+    with operation():
+        agent.abbreviation = "TMB"
+        agent.save()
+        agent.save()  # nothing more changed: still one entry
     with operation():  # a later edit, not part of the creation
         AgentAlias.objects.create(agent=agent, alias="Testra")
     with operation():
@@ -50,15 +60,24 @@ def test_drafts_never_reach_the_feed(curator, editor):
     evidence.transition("submit", curator)
     assert feed("evidence") == []
 
-    evidence.transition("accept", editor)
+    with operation():
+        evidence.transition("accept", editor)
     uid = str(evidence.uid)
     assert feed("evidence") == [("evidence", uid, "created", [])]
 
-    evidence.statement = "Edited after publication."
-    evidence.save()
-    evidence.transition("retire", editor, "superseded")
-    evidence.statement = "Edited after retirement."
-    evidence.save()
+    with operation(), pytest.raises(ReviewRequired):
+        evidence.statement = "Edited in place."
+        evidence.save()
+    evidence.refresh_from_db()
+    content = content_of(evidence) | {"statement": "Edited after publication."}
+    with operation():
+        Revision.propose(evidence, content, curator).accept(editor)
+    evidence.refresh_from_db()
+    with operation():
+        evidence.transition("retire", editor, "superseded")
+    with operation():
+        evidence.statement = "Edited after retirement."
+        evidence.save()
     assert feed("evidence") == [
         ("evidence", uid, "created", []),
         ("evidence", uid, "updated", ["statement"]),
@@ -66,19 +85,21 @@ def test_drafts_never_reach_the_feed(curator, editor):
     ]
 
 
-def test_citation_edits_of_accepted_claims_are_reported_on_the_claim(editor):
+def test_an_accepted_revision_is_one_update_of_the_claim(curator, editor):
     evidence = make_evidence(status=Evidence.Status.ACCEPTED)
     ChangeEntry.objects.all().delete()
+    content = content_of(evidence)
+    content["statement"] = "Revised."
+    content["citations"].append(
+        {"citation": make_citation().citekey, "quote": "exact words", "location": ""}
+    )
     with operation():
-        link = EvidenceCitation.objects.create(
-            evidence=evidence, citation=make_citation()
-        )
+        revision = Revision.propose(evidence, content, curator)
+    assert feed("evidence") == []
     with operation():
-        link.quote = "exact words"
-        link.save()
+        revision.accept(editor)
     assert feed("evidence") == [
-        ("evidence", str(evidence.uid), "updated", ["citations"]),
-        ("evidence", str(evidence.uid), "updated", ["citations"]),
+        ("evidence", str(evidence.uid), "updated", ["citations", "statement"]),
     ]
 
 

@@ -2,11 +2,12 @@
 self-acceptance, visibility, retraction flags, and the admin's conflict guard."""
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from her2db.operations import operation
 from references.models import Citation
 from tests.conftest import _user_in, make_citation, make_evidence, make_target
 from therapies.models import Evidence, EvidenceCitation
@@ -70,11 +71,53 @@ def test_reason_is_required(action, editor):
         evidence.transition(action, editor, "  ")
 
 
+def test_the_creator_may_not_accept_even_when_someone_else_submitted(editor, curator):
+    evidence = make_evidence(status=S.DRAFT, created_by=editor)
+    evidence.transition("submit", curator)
+    assert "accept" not in evidence.allowed_transitions(editor)
+    with pytest.raises(PermissionDenied, match="You created this claim"):
+        evidence.transition("accept", editor)
+
+
+def test_whoever_changed_a_submitted_claim_may_not_accept_it(curator):
+    reviser = _user_in("Editors", "reviser")
+    evidence = claim(S.DRAFT)
+    evidence.transition("submit", curator)
+    with operation():
+        evidence.statement = "Rewritten by the reviewer."
+        evidence._history_user = reviser
+        evidence.save()
+    with pytest.raises(PermissionDenied, match="You changed this claim"):
+        evidence.transition("accept", reviser)
+    link = evidence.evidence_citations.get()
+    second = _user_in("Editors", "quoter")
+    with operation():
+        link.quote = "changed words"
+        link._history_user = second
+        link.save()
+    with pytest.raises(PermissionDenied, match="You changed this claim"):
+        evidence.transition("accept", second)
+    evidence.transition("accept", _user_in("Editors", "independent"))
+    assert evidence.status == S.ACCEPTED
+
+
+def test_superusers_are_held_to_independent_review(curator):
+    root = User.objects.create_superuser("root", "root@example.org", "x")
+    evidence = make_evidence(status=S.DRAFT, created_by=root)
+    evidence.transition("submit", curator)
+    with pytest.raises(PermissionDenied, match="You created this claim"):
+        evidence.transition("accept", root)
+    evidence = make_evidence(status=S.DRAFT)
+    evidence.transition("submit", root)
+    with pytest.raises(PermissionDenied, match="You submitted this claim"):
+        evidence.transition("accept", root)
+
+
 def test_nobody_accepts_their_own_submission(editor):
     evidence = claim(S.DRAFT)
     evidence.transition("submit", editor)
     assert "accept" not in evidence.allowed_transitions(editor)
-    with pytest.raises(PermissionDenied, match="own submission"):
+    with pytest.raises(PermissionDenied, match="You submitted this claim"):
         evidence.transition("accept", editor)
     other = _user_in("Editors", "second-editor")
     evidence.transition("accept", other)

@@ -15,6 +15,7 @@ from .evidence import (
 )
 from .feed import ChangeEntry
 from .mechanisms import Mechanism, MechanismGene
+from .review import Revision
 from .trials import Trial, TrialArm, TrialArmAgent, TrialPublication
 from .validators import (
     validate_chembl_id,
@@ -39,6 +40,7 @@ __all__ = [
     "EvidenceTrial",
     "Mechanism",
     "MechanismGene",
+    "Revision",
     "Target",
     "Trial",
     "TrialArm",

@@ -18,6 +18,13 @@ from her2db.registry import registry
 from references.models import Citation
 
 from .agents import Agent
+from .review import (
+    CITATION_FIELDS,
+    CONTENT_FIELDS,
+    NotIndependent,
+    guard_claim,
+    guard_row,
+)
 from .trials import Trial
 
 
@@ -43,6 +50,14 @@ class EvidenceAgent(NaturalKeyModel):
                 violation_error_message="This agent is already in the claim.",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        guard_row(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        guard_row(self, deleting=True)
+        return super().delete(*args, **kwargs)
 
     def __str__(self):
         return f"{self.evidence_id} · {self.agent}"
@@ -70,6 +85,14 @@ class EvidenceTrial(NaturalKeyModel):
                 violation_error_message="This trial is already linked.",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        guard_row(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        guard_row(self, deleting=True)
+        return super().delete(*args, **kwargs)
 
     def __str__(self):
         return f"{self.evidence_id} · {self.trial}"
@@ -257,8 +280,64 @@ class Evidence(TimeStampedModel, NaturalKeyModel):
             for action, (sources, _, perm, _) in self.TRANSITIONS.items()
             if self.status in sources
             and user.has_perm(f"therapies.{perm}")
-            and not (action == "accept" and self.submitted_by_id == user.pk)
+            and not (action == "accept" and self.independence_problem(user))
         ]
+
+    def independence_problem(self, user) -> str:
+        """Why this user may not accept the claim ("" if they may).
+
+        Every public claim is reviewed by someone other than its creator, its
+        submitter, and anyone who changed it after it was submitted;
+        superusers included.
+        """
+        if self.created_by_id == user.pk:
+            return "You created this claim: another editor must accept it."
+        if self.submitted_by_id == user.pk:
+            return "You submitted this claim: another editor must accept it."
+        since = {"history_date__gt": self.submitted_at, "history_user_id": user.pk}
+        if self.submitted_at and (
+            self.history.filter(id=self.pk, **since).exists()
+            or EvidenceCitation.history.filter(evidence_id=self.pk, **since).exists()
+        ):
+            return (
+                "You changed this claim after it was submitted: another editor "
+                "must accept it."
+            )
+        return ""
+
+    def save(self, *args, **kwargs):
+        guard_claim(self)
+        super().save(*args, **kwargs)
+
+    def apply_content(self, content: dict, user, reason: str) -> None:
+        """Write a revision's content: fields, mechanism, agents, trials, citations."""
+        from .mechanisms import Mechanism
+
+        for name in CONTENT_FIELDS:
+            setattr(self, name, content[name])
+        self.mechanism = Mechanism.objects.get(slug=content["mechanism"])
+        self._history_user, self._change_reason = user, reason
+        self.save()
+        self.agents.set(Agent.objects.filter(slug__in=content["agents"]))
+        self.trials.set(Trial.objects.filter(nct_id__in=content["trials"]))
+        wanted = {c["citation"]: c for c in content["citations"]}
+        for link in self.evidence_citations.select_related("citation"):
+            proposed = wanted.pop(link.citation.citekey, None)
+            link._history_user, link._change_reason = user, reason
+            if proposed is None:
+                link.delete()
+            elif any(getattr(link, n) != proposed[n] for n in CITATION_FIELDS):
+                for name in CITATION_FIELDS:
+                    setattr(link, name, proposed[name])
+                link.save()
+        for citekey, proposed in wanted.items():
+            link = EvidenceCitation(
+                evidence=self,
+                citation=Citation.objects.get(citekey=citekey),
+                **{name: proposed[name] for name in CITATION_FIELDS},
+            )
+            link._history_user, link._change_reason = user, reason
+            link.save()
 
     def transition(self, action: str, user, reason: str = "") -> None:
         """Move the claim through review, recording who, when and why.
@@ -276,8 +355,10 @@ class Evidence(TimeStampedModel, NaturalKeyModel):
                 f"Cannot {action.replace('_', ' ')} evidence that is "
                 f"{self.get_status_display().lower()}."
             )
-        if action == "accept" and self.submitted_by_id == user.pk:
-            raise PermissionDenied("Nobody accepts their own submission.")
+        if action == "accept":
+            problem = self.independence_problem(user)
+            if problem:
+                raise NotIndependent(problem)
         reason = (reason or "").strip()
         if needs_reason and not reason:
             raise ValidationError({"reason": f"A reason is required to {action}."})
@@ -327,6 +408,14 @@ class EvidenceCitation(NaturalKeyModel):
                 violation_error_message="This citation is already linked.",
             ),
         ]
+
+    def save(self, *args, **kwargs):
+        guard_row(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        guard_row(self, deleting=True)
+        return super().delete(*args, **kwargs)
 
     def __str__(self):
         return f"{self.citation}" + (f" ({self.location})" if self.location else "")

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from her2db.operations import current_id
+
 
 class ChangeEntry(models.Model):
     """One change to public data, for programs that keep a copy in sync."""
@@ -18,6 +20,8 @@ class ChangeEntry(models.Model):
     fields = models.JSONField(
         default=list, help_text="Names of the fields that changed."
     )
+    # One entry per record per operation: later rows of it add their fields.
+    operation = models.UUIDField(default=current_id, null=True, editable=False)
 
     class Meta:
         ordering = ["changed_at", "id"]
@@ -26,6 +30,10 @@ class ChangeEntry(models.Model):
             # /api/v1/changes/?since=... and ?kind=...&since=...
             models.Index(fields=["changed_at", "id"], name="therapies_change_since"),
             models.Index(fields=["kind", "changed_at"], name="therapies_change_kind"),
+            # The entry a record already has in this operation (record_change).
+            models.Index(
+                fields=["operation", "kind", "identifier"], name="therapies_change_op"
+            ),
         ]
 
     def __str__(self):
