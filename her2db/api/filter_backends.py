@@ -10,6 +10,18 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 
 
+class FilterBackend(DjangoFilterBackend):
+    """django-filter, without building a FilterSet when no filter is asked for."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = getattr(view, "filterset_class", None)
+        if filterset_class is not None and not any(
+            name in request.query_params for name in filterset_class.base_filters
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 class OrderingFilter(filters.OrderingFilter):
     """`?ordering=` on the view's `ordering_fields`, always ending on the primary key.
 
@@ -25,15 +37,3 @@ class OrderingFilter(filters.OrderingFilter):
         if not ordering:
             return queryset
         return queryset.order_by(*ordering, "pk")
-
-
-class FilterBackend(DjangoFilterBackend):
-    """django-filter, without building a FilterSet when no filter is asked for."""
-
-    def filter_queryset(self, request, queryset, view):
-        filterset_class = getattr(view, "filterset_class", None)
-        if filterset_class is not None and not any(
-            name in request.query_params for name in filterset_class.base_filters
-        ):
-            return queryset
-        return super().filter_queryset(request, queryset, view)
