@@ -168,17 +168,17 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", str(not DEBUG))
 if envbool("BEHIND_TLS_PROXY", "False"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# The API (/api/v1/): see her2db/api_defaults.py and her2db/api.py for what
-# these classes add to DRF's.
+# The API (/api/v1/): see the modules of her2db/api/ for what these classes add
+# to DRF's.
 REST_FRAMEWORK = {
     # Token first: its "Token" challenge is what a 401 advertises.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "her2db.api_defaults.TokenAuthentication",
+        "her2db.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["her2db.api_defaults.ModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["her2db.api.permissions.ModelPermissions"],
     "DEFAULT_RENDERER_CLASSES": [
-        "her2db.api_defaults.JSONRenderer",
+        "her2db.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
@@ -187,15 +187,15 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
-        "her2db.api_defaults.FilterBackend",
-        "her2db.api_defaults.OrderingFilter",
+        "her2db.api.filter_backends.FilterBackend",
+        "her2db.api.filter_backends.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "her2db.api_defaults.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "her2db.api.pagination.PageNumberPagination",
     "PAGE_SIZE": envint("API_PAGE_SIZE", "50"),
-    "DEFAULT_THROTTLE_CLASSES": ["her2db.api_defaults.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["her2db.api.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.getenv("API_ANON_RATE", "120/minute")},
-    "EXCEPTION_HANDLER": "her2db.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "her2db.api.AutoSchema",
+    "EXCEPTION_HANDLER": "her2db.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "her2db.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # Largest page a client may ask for with ?page_size=.

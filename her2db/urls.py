@@ -16,7 +16,7 @@ urlpatterns = [
     # Before admin.site.urls, whose catch-all would otherwise answer first.
     path("admin/import/", admin.site.admin_view(import_view), name="admin-import"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("her2db.api_urls")),
+    path("api/v1/", include("her2db.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "api/docs/",
@@ -33,5 +33,5 @@ urlpatterns = [
 ]
 
 # JSON rather than HTML pages for errors under /api/.
-handler404 = "her2db.api.not_found"
-handler500 = "her2db.api.server_error"
+handler404 = "her2db.api.exceptions.not_found"
+handler500 = "her2db.api.exceptions.server_error"

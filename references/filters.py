@@ -1,6 +1,6 @@
 import django_filters
 
-from her2db.api import (
+from her2db.api.filters import (
     BooleanFilter,
     MultipleValueFilter,
     SearchFilterSet,

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from her2db.api import PREFETCHED, CuratedSerializer, LinkField, RowSerializer, Summary
+from her2db.api.fields import PREFETCHED, LinkField, Summary
+from her2db.api.serializers import CuratedSerializer, RowSerializer
 
 from .models import Author, Citation, CitationAuthor, normalise_doi
 

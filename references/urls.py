@@ -2,7 +2,7 @@
 
 from .views import CitationViewSet
 
-# (URL prefix, viewset, basename): her2db/api_urls.py registers each.
+# (URL prefix, viewset, basename): her2db/api/urls.py registers each.
 routes = [
     ("citations", CitationViewSet, "citations"),
 ]

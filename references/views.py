@@ -2,7 +2,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from her2db.api import CuratedViewSet, prefetched
+from her2db.api.fields import prefetched
+from her2db.api.viewsets import CuratedViewSet
 
 from .filters import CitationFilter
 from .models import Citation, CitationAuthor

@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Exists, OuterRef
 from drf_spectacular.utils import extend_schema_field
 
-from her2db.api import (
+from her2db.api.filters import (
     BooleanFilter,
     ManyValuesWidget,
     MultipleValueFilter,

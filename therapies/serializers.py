@@ -2,15 +2,14 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from her2db.api import (
+from her2db.api.fields import (
     PREFETCHED,
-    CuratedSerializer,
     LinkField,
     PrefetchedListSerializer,
-    RowSerializer,
     Summary,
     SummaryRelatedField,
 )
+from her2db.api.serializers import CuratedSerializer, RowSerializer
 from references.models import Citation
 from references.serializers import CitationSummary
 

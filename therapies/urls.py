@@ -9,7 +9,7 @@ from .views import (
     TrialViewSet,
 )
 
-# (URL prefix, viewset, basename): her2db/api_urls.py registers each.
+# (URL prefix, viewset, basename): her2db/api/urls.py registers each.
 routes = [
     ("agents", AgentViewSet, "agents"),
     ("targets", TargetViewSet, "targets"),

@@ -6,7 +6,9 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from her2db.api import ConditionalGetMixin, CuratedViewSet, prefetched
+from her2db.api.conditional import ConditionalGetMixin
+from her2db.api.fields import prefetched
+from her2db.api.viewsets import CuratedViewSet
 from references.models import Citation
 
 from .filters import (

@@ -149,7 +149,7 @@ def test_the_plain_field_short_cut_writes_what_drf_would(anon, resource, monkeyp
     """PlainFieldsMixin copies plain values itself: the JSON is DRF's own."""
     from rest_framework import serializers
 
-    from her2db.api import PlainFieldsMixin
+    from her2db.api.serializers import PlainFieldsMixin
 
     rich_world(rows=2)
     url = f"/api/v1/{resource}/?page_size=100"

@@ -228,7 +228,7 @@ def test_page_size_is_the_clients_choice_up_to_the_ceiling(anon, settings):
     body = anon.get("/api/v1/citations/?page_size=2&page=3").json()
     assert body["count"] == 5
     assert len(body["results"]) == 1 and body["next"] is None
-    from her2db.api_defaults import PageNumberPagination
+    from her2db.api.pagination import PageNumberPagination
 
     assert PageNumberPagination.max_page_size == settings.API_MAX_PAGE_SIZE
     huge = anon.get(f"/api/v1/citations/?page_size={10**6}")

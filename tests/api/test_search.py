@@ -94,7 +94,7 @@ def test_prefixes_match_and_better_matches_come_first(anon, world):
 
 @postgres_only
 def test_search_uses_the_gin_indexes(world):
-    from her2db.api import search
+    from her2db.api.search import search
 
     cases = [
         (Agent, filters.AgentFilter, ["therapies_agent_search", "agentalias_search"]),

@@ -381,9 +381,9 @@ def test_a_constraint_broken_in_a_race_is_a_400_not_a_500(
     curator_api, world, monkeypatch
 ):
     # Someone else takes the DOI between validation and the insert.
-    from her2db import api
+    from her2db.api import serializers as api_serializers
 
-    monkeypatch.setattr(api, "full_clean", lambda *args, **kwargs: None)
+    monkeypatch.setattr(api_serializers, "full_clean", lambda *args, **kwargs: None)
     response = curator_api.post(
         "/api/v1/citations/",
         {"citekey": "Race2007", "title": "Race", "doi": "10.1093/jnci/djk003"},
@@ -394,7 +394,7 @@ def test_a_constraint_broken_in_a_race_is_a_400_not_a_500(
 
 
 def test_integrity_errors_from_unknown_causes_are_still_400s():
-    from her2db.api import constraint_errors
+    from her2db.api.validation import constraint_errors
 
     assert constraint_errors(IntegrityError("disk says no")) == {
         "non_field_errors": [

@@ -1,0 +1,80 @@
+"""Conditional requests: ETags, If-None-Match (304) and If-Match (412)."""
+
+import hashlib
+
+from django.http import HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+from rest_framework import exceptions, renderers
+from rest_framework import status as http
+from rest_framework.response import Response
+
+from .renderers import JSONRenderer, dump_json
+
+# Writes that honour If-Match (POST: an action on one object).
+CONDITIONAL_WRITES = ("PUT", "PATCH", "DELETE", "POST")
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = http.HTTP_412_PRECONDITION_FAILED
+    default_detail = (
+        "The record changed since you read it (If-Match does not match its "
+        "current ETag). Read it again, then repeat your change."
+    )
+    default_code = "precondition_failed"
+
+
+def etag_of(body: bytes, media_type: str = "application/json") -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    if media_type != "application/json":
+        digest.update(media_type.encode() + b"\0")
+    digest.update(body)
+    return f'"{digest.hexdigest()}"'
+
+
+def parse_etags(header: str) -> list[str]:
+    return [tag.strip() for tag in header.split(",") if tag.strip()]
+
+
+def representation_etag(response) -> str:
+    """The ETag of a response's representation, from the bytes clients receive.
+
+    JSON and the browsable API share it (both show the same JSON); any other
+    format (BibTeX, RIS, CSL-JSON) has its own.
+    """
+    renderer = response.accepted_renderer
+    if isinstance(renderer, renderers.BrowsableAPIRenderer):
+        return etag_of(dump_json(response.data))
+    response.render()
+    if isinstance(renderer, JSONRenderer):
+        return etag_of(response.content)
+    return etag_of(response.content, renderer.media_type)
+
+
+class ConditionalGetMixin:
+    """ETag on every 200 or 201, from the representation; 304 for a current
+    If-None-Match. For any API view (a read-only one such as a change feed
+    too), so that what the schema promises for every GET holds."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if (
+            response.status_code not in (200, 201)
+            or request.method == "OPTIONS"
+            or not isinstance(response, Response)
+            or response.exception
+        ):
+            return response
+        tag = representation_etag(response)
+        response["ETag"] = tag
+        if request.method in ("GET", "HEAD"):
+            wanted = request.headers.get("If-None-Match", "")
+            if wanted and (
+                wanted.strip() == "*"
+                or tag in [t.removeprefix("W/") for t in parse_etags(wanted)]
+            ):
+                not_modified = HttpResponseNotModified()
+                not_modified["ETag"] = tag
+                patch_vary_headers(not_modified, ["Accept", "Authorization", "Cookie"])
+                return not_modified
+        patch_vary_headers(response, ["Authorization", "Cookie"])
+        return response

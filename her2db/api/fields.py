@@ -1,0 +1,131 @@
+"""Serializer fields for links between resources, and prefetched relations.
+
+A resource links to itself (LinkField) and shows related resources in brief
+(Summary, SummaryRelatedField); to-many relations are read from plain lists
+that `prefetched()` fills (FromPrefetch).
+"""
+
+from django.db.models import Prefetch
+from django.urls import reverse
+from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
+
+# --- Links ----------------------------------------------------------------------
+
+
+def resource_url(request, basename: str, key) -> str:
+    """Absolute URL of one resource; each list prefix is reversed once a request."""
+    if request is None:
+        return f"/api/v1/{basename}/{key}/"
+    prefixes = request.__dict__.setdefault("_her2db_prefixes", {})
+    prefix = prefixes.get(basename)
+    if prefix is None:
+        prefix = prefixes[basename] = request.build_absolute_uri(
+            reverse(f"{basename}-list")
+        )
+    return f"{prefix}{key}/"
+
+
+class LinkField(serializers.Field):
+    """The API URL of the object itself, built from its natural key."""
+
+    def __init__(self, basename: str, key: str, **kwargs):
+        self.basename, self.key = basename, key
+        kwargs.update(source="*", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return resource_url(
+            self.context.get("request"), self.basename, getattr(value, self.key)
+        )
+
+
+# --- Prefetched relations ----------------------------------------------------
+
+PREFETCHED = "prefetched_{}"
+
+
+def prefetched(lookup: str, queryset=None) -> Prefetch:
+    """Prefetch `lookup` into a plain list, `prefetched_<lookup>`.
+
+    Django otherwise builds a related manager and a filtered queryset for
+    every row to hold its prefetched objects, which costs more than the query.
+    Nested serializers and relation fields read the list when it is there.
+    """
+    return Prefetch(lookup, queryset=queryset, to_attr=PREFETCHED.format(lookup))
+
+
+class FromPrefetch:
+    """Read a to-many relation from its `prefetched()` list when there is one."""
+
+    def get_attribute(self, instance):
+        try:
+            return instance.__dict__[PREFETCHED.format(self.source)]
+        except KeyError:
+            return super().get_attribute(instance)
+
+
+class PrefetchedListSerializer(FromPrefetch, serializers.ListSerializer):
+    pass
+
+
+class PrefetchedManyRelatedField(FromPrefetch, serializers.ManyRelatedField):
+    pass
+
+
+# --- Summaries of related resources ------------------------------------------
+
+
+class Summary(serializers.Serializer):
+    """A related resource in brief: its identifier, a name or two, and its URL.
+
+    Subclasses declare their fields (for the schema) and `basename`, `key`
+    and `names`; `to_representation` is written out because summaries are
+    the innermost loop of every list.
+    """
+
+    basename: str
+    key: str
+    names: tuple[str, ...]
+
+    class Meta:
+        list_serializer_class = PrefetchedListSerializer
+
+    def to_representation(self, instance):
+        prefix = self.__dict__.get("_prefix")
+        if prefix is None:
+            prefix = self._prefix = resource_url(
+                self.context.get("request"), self.basename, ""
+            ).removesuffix("/")
+        data = {name: getattr(instance, name) for name in self.names}
+        data["url"] = f"{prefix}{getattr(instance, self.key)}/"
+        return data
+
+
+class SummaryRelatedField(serializers.SlugRelatedField):
+    """A relation read as a summary and written as the related object's identifier."""
+
+    def __init__(self, summary: type[Summary], **kwargs):
+        self.summary_class = summary
+        kwargs.setdefault("slug_field", summary.key)
+        super().__init__(**kwargs)
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        child = cls(*args, **kwargs)
+        keep = MANY_RELATION_KWARGS
+        return PrefetchedManyRelatedField(
+            child_relation=child, **{k: v for k, v in kwargs.items() if k in keep}
+        )
+
+    def to_internal_value(self, data):
+        # PostgreSQL refuses NUL in text outright (a DataError, not a miss).
+        if not isinstance(data, str) or "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+    def to_representation(self, obj):
+        summary = self.__dict__.get("_summary")
+        if summary is None:
+            summary = self._summary = self.summary_class(context=self.context)
+        return summary.to_representation(obj)

@@ -1,0 +1,104 @@
+"""The viewset of every curated resource."""
+
+from django.db import transaction
+from rest_framework import renderers, viewsets
+from rest_framework import status as http
+from rest_framework.generics import get_object_or_404
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
+
+from .conditional import (
+    CONDITIONAL_WRITES,
+    ConditionalGetMixin,
+    PreconditionFailed,
+    etag_of,
+    parse_etags,
+)
+from .renderers import JSONRenderer, dump_json
+
+
+class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
+    """A resource of curated data: conditional requests and safe writes.
+
+    - Every 200 or 201 carries an ETag computed from the representation;
+      a GET whose If-None-Match holds it gets 304.
+    - PUT, PATCH, DELETE (and POST actions on one object) honour If-Match:
+      the row is locked, its current representation compared, 412 if stale.
+    - Writes run in one transaction, rolled back on any error; a delete that
+      evidence (or anything else) still protects gets 409 naming the rows.
+    - A write answers with the object as a GET would show it, and its ETag.
+    """
+
+    # Set by subclasses: lookup by natural key.
+    lookup_value_regex = r"[^/]+"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in SAFE_METHODS:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            self.in_write_transaction = True
+            return super().dispatch(request, *args, **kwargs)
+
+    def handle_exception(self, exc):
+        # Errors are JSON whatever the client accepted (BibTeX has no error form).
+        request = self.request
+        if getattr(request, "accepted_renderer", None) is not None and not isinstance(
+            request.accepted_renderer,
+            (JSONRenderer, renderers.BrowsableAPIRenderer),
+        ):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        response = super().handle_exception(exc)
+        # A refused write leaves nothing behind (the handler may still read).
+        if getattr(self, "in_write_transaction", False):
+            transaction.set_rollback(True)
+        return response
+
+    def get_object(self):
+        """The object named in the URL (its natural key), from `get_queryset()`.
+
+        Query-string filters do not apply to a single object. For a write the
+        row is locked for the rest of the transaction, so that the ETag
+        compared with If-Match is still current when the write happens.
+        """
+        writing = self.request.method in CONDITIONAL_WRITES
+        queryset = self.get_queryset()
+        if writing:
+            queryset = queryset.select_for_update(of=("self",))
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        instance = get_object_or_404(queryset, **self.lookup_filter(value))
+        self.check_object_permissions(self.request, instance)
+        if writing:
+            self.check_if_match(instance)
+        return instance
+
+    def lookup_filter(self, value: str) -> dict:
+        return {self.lookup_field: value}
+
+    def check_if_match(self, instance) -> None:
+        wanted = self.request.headers.get("If-Match")
+        if not wanted or wanted.strip() == "*":
+            return
+        current = etag_of(dump_json(self.get_serializer(instance).data))
+        # If-Match compares strongly: a weak tag never matches.
+        if current not in parse_etags(wanted):
+            raise PreconditionFailed()
+
+    def reread(self, instance):
+        """The saved object as GET shows it (same annotations and prefetches)."""
+        return self.get_queryset().filter(pk=instance.pk).first() or instance
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        data = self.get_serializer(self.reread(serializer.instance)).data
+        return Response(data, status=http.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        self.perform_update(serializer)
+        return Response(self.get_serializer(self.reread(serializer.instance)).data)
