@@ -36,6 +36,8 @@ class Resource:
     basename: str = ""
     # The field the API looks a record up by, when not `key`.
     lookup: str = ""
+    # The dotted path of the viewset serving /api/v1/<basename>/.
+    viewset: str = ""
     # The change feed's name for the kind of record; "" for owned rows.
     kind: str = ""
     # An owned row: the path to its record ("arm.trial"), and the name of what
@@ -137,6 +139,10 @@ class Registry:
 
     def by_basename(self, basename: str) -> Resource:
         return next(r for r in self if r.basename == basename)
+
+    def endpoints(self) -> list[Resource]:
+        """Resources with an API endpoint, by basename."""
+        return sorted((r for r in self if r.basename), key=lambda r: r.basename)
 
     def released(self) -> list[Resource]:
         """Released models in declaration order (each after what it points at)."""

@@ -7,18 +7,10 @@ from her2db.api.filters import (
     choices_filter,
 )
 
-from .models import Author, Citation, normalise_doi, validate_pmid
+from .models import Citation, normalise_doi, validate_pmid
 
 
 class CitationFilter(SearchFilterSet):
-    search_groups = [
-        ("A", ["citekey", "doi", "pmid", "pmcid"]),
-        ("B", ["title"]),
-        ("C", ["journal"]),
-    ]
-    # A citation is also found by its authors' family names.
-    search_related = [(Author, "citations", ["family_name"])]
-
     year_min = django_filters.NumberFilter(
         field_name="year",
         lookup_expr="gte",

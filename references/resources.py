@@ -11,6 +11,7 @@ registry.register(
         Citation,
         key="citekey",
         basename="citations",
+        viewset="references.views.CitationViewSet",
         kind="citation",
         search=(
             ("A", ("citekey", "doi", "pmid", "pmcid")),

@@ -9,7 +9,7 @@ from .models import Author, Citation, CitationAuthor, normalise_doi
 class CitationSummary(Summary):
     """A citation in brief, as other resources show it."""
 
-    basename, key, names = "citations", "citekey", ("citekey", "title", "year")
+    model, names = Citation, ("citekey", "title", "year")
 
     citekey = serializers.CharField()
     title = serializers.CharField()
@@ -58,7 +58,7 @@ class DOIField(serializers.CharField):
 class CitationSerializer(CuratedSerializer):
     """A scholarly source with its authors in order."""
 
-    url = LinkField("citations", "citekey")
+    url = LinkField()
     doi = DOIField(
         allow_blank=True,
         required=False,

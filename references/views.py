@@ -29,7 +29,6 @@ class CitationViewSet(CuratedViewSet):
 
     serializer_class = CitationSerializer
     filterset_class = CitationFilter
-    lookup_field = "citekey"
     lookup_value_regex = r"[A-Za-z][A-Za-z0-9_:+-]*"
     ordering_fields = ["citekey", "year", "journal", "created_at", "updated_at"]
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, *CITATION_RENDERERS]

@@ -17,7 +17,6 @@ from references.models import Citation
 
 from .models import (
     Agent,
-    AgentAlias,
     AgentTarget,
     Approval,
     ChangeEntry,
@@ -63,11 +62,6 @@ def linked(queryset, link_model, outer: str, inner: str, values):
 
 
 class TargetFilter(SearchFilterSet):
-    search_groups = [
-        ("A", ["symbol", "aliases", "hgnc_id", "uniprot_id"]),
-        ("B", ["name"]),
-    ]
-
     agent = by_identifier(Agent, "slug", "Targets of any of these agents (slugs).")
 
     class Meta:
@@ -79,12 +73,6 @@ class TargetFilter(SearchFilterSet):
 
 
 class AgentFilter(SearchFilterSet):
-    search_groups = [
-        ("A", ["name", "slug", "abbreviation", "chembl_id", "drugbank_id", "ncit_id"]),
-        ("C", ["mechanism_of_action", "payload"]),
-    ]
-    search_related = [(AgentAlias, "agent", ["alias"])]
-
     modality = choices_filter(Agent.Modality.choices)
     status = choices_filter(Agent.Status.choices, field_name="development_status")
     target = by_identifier(Target, "symbol", "Acting on any of these targets.")
@@ -106,8 +94,6 @@ class AgentFilter(SearchFilterSet):
 
 
 class MechanismFilter(SearchFilterSet):
-    search_groups = [("A", ["name", "slug"]), ("C", ["description"])]
-
     category = choices_filter(Mechanism.Category.choices)
     ancestor = by_identifier(
         Mechanism, "slug", "This mechanism and everything under it.", single=True
@@ -133,12 +119,6 @@ class MechanismFilter(SearchFilterSet):
 
 
 class TrialFilter(SearchFilterSet):
-    search_groups = [
-        ("A", ["nct_id", "acronym"]),
-        ("B", ["title", "official_title"]),
-        ("C", ["sponsor", "conditions"]),
-    ]
-
     phase = choices_filter(Trial.Phase.choices)
     status = choices_filter(Trial.Status.choices)
     setting = choices_filter(Trial.Setting.choices)
@@ -156,8 +136,6 @@ class TrialFilter(SearchFilterSet):
 
 
 class EvidenceFilter(SearchFilterSet):
-    search_groups = [("A", ["statement"])]
-
     agent = by_identifier(Agent, "slug", "About any of these agents (slugs).")
     mechanism = by_identifier(
         Mechanism, "slug", "Under any of these mechanisms, or below them."

@@ -30,6 +30,7 @@ registry.register(
         Target,
         key="symbol",
         basename="targets",
+        viewset="therapies.views.TargetViewSet",
         kind="target",
         search=(
             ("A", ("symbol", "aliases", "hgnc_id", "uniprot_id")),
@@ -40,6 +41,7 @@ registry.register(
         Agent,
         key="slug",
         basename="agents",
+        viewset="therapies.views.AgentViewSet",
         kind="agent",
         search=(
             (
@@ -58,6 +60,7 @@ registry.register(
         Mechanism,
         key="slug",
         basename="mechanisms",
+        viewset="therapies.views.MechanismViewSet",
         kind="mechanism",
         search=(("A", ("name", "slug")), ("C", ("description",))),
     ),
@@ -67,6 +70,7 @@ registry.register(
         Trial,
         key="nct_id",
         basename="trials",
+        viewset="therapies.views.TrialViewSet",
         kind="trial",
         search=(
             ("A", ("nct_id", "acronym")),
@@ -81,6 +85,7 @@ registry.register(
         Evidence,
         key="uid",
         basename="evidence",
+        viewset="therapies.views.EvidenceViewSet",
         lookup="id",
         kind="evidence",
         # Readers without the unpublished-evidence permission see accepted
@@ -94,5 +99,12 @@ registry.register(
     # Proposed changes to accepted claims: seen by curators, never released.
     Resource(Revision, key="id", private=True, released=False),
     # Derived from the history, not curated: never released nor granted.
-    Resource(ChangeEntry, released=False, curated=False),
+    Resource(
+        ChangeEntry,
+        key="id",
+        basename="changes",
+        viewset="therapies.views.ChangeViewSet",
+        released=False,
+        curated=False,
+    ),
 )

@@ -31,7 +31,9 @@ from .models import (
 
 
 class AgentSummary(Summary):
-    basename, key, names = "agents", "slug", ("slug", "name")
+    """An agent in brief, as other resources show it."""
+
+    model, names = Agent, ("slug", "name")
 
     slug = serializers.SlugField()
     name = serializers.CharField()
@@ -39,7 +41,9 @@ class AgentSummary(Summary):
 
 
 class TargetSummary(Summary):
-    basename, key, names = "targets", "symbol", ("symbol", "name")
+    """A target in brief, as other resources show it."""
+
+    model, names = Target, ("symbol", "name")
 
     symbol = serializers.CharField()
     name = serializers.CharField()
@@ -47,7 +51,9 @@ class TargetSummary(Summary):
 
 
 class MechanismSummary(Summary):
-    basename, key, names = "mechanisms", "slug", ("slug", "name")
+    """A mechanism in brief, as other resources show it."""
+
+    model, names = Mechanism, ("slug", "name")
 
     slug = serializers.SlugField()
     name = serializers.CharField()
@@ -55,7 +61,9 @@ class MechanismSummary(Summary):
 
 
 class TrialSummary(Summary):
-    basename, key, names = "trials", "nct_id", ("nct_id", "acronym", "title")
+    """A trial in brief, as other resources show it."""
+
+    model, names = Trial, ("nct_id", "acronym", "title")
 
     nct_id = serializers.CharField()
     acronym = serializers.CharField()
@@ -95,7 +103,7 @@ class TargetSerializer(CuratedSerializer):
     """A gene or protein, by HGNC symbol, with the agents and mechanisms that
     involve it."""
 
-    url = LinkField("targets", "symbol")
+    url = LinkField()
     aliases = CommaListField(required=False, help_text='e.g. ["HER2", "NEU"]')
     agents = AgentSummary(many=True, read_only=True)
     mechanisms = MechanismSummary(many=True, read_only=True)
@@ -159,7 +167,7 @@ class ApprovalSerializer(RowSerializer):
 class AgentSerializer(CuratedSerializer):
     """A therapeutic agent, by slug, with its targets, approvals and counts."""
 
-    url = LinkField("agents", "slug")
+    url = LinkField()
     aliases = AgentAliasSerializer(
         many=True, required=False, help_text="Brand and code names, synonyms."
     )
@@ -231,7 +239,7 @@ class AgentSerializer(CuratedSerializer):
 class MechanismSerializer(CuratedSerializer):
     """A resistance mechanism, by slug, in its place in the tree."""
 
-    url = LinkField("mechanisms", "slug")
+    url = LinkField()
     parent = SummaryRelatedField(
         MechanismSummary,
         queryset=Mechanism.objects.all(),
@@ -285,7 +293,7 @@ class TrialArmSerializer(RowSerializer):
 class TrialSerializer(CuratedSerializer):
     """A clinical trial, by NCT id, with its arms and publications."""
 
-    url = LinkField("trials", "nct_id")
+    url = LinkField()
     registry_url = serializers.URLField(read_only=True)
     arms = TrialArmSerializer(
         many=True,
@@ -347,7 +355,7 @@ class EvidenceSerializer(CuratedSerializer):
     `status` moves only through POST .../transition/.
     """
 
-    url = LinkField("evidence", "uid")
+    url = LinkField()
     agents = agents_field(
         many=True, allow_empty=False, help_text="Several make a combination."
     )

@@ -88,7 +88,6 @@ class TargetViewSet(CuratedViewSet):
 
     serializer_class = TargetSerializer
     filterset_class = TargetFilter
-    lookup_field = "symbol"
     lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9-]*"
     ordering_fields = ["symbol", "name", "created_at", "updated_at"]
 
@@ -104,7 +103,6 @@ class AgentViewSet(CuratedViewSet):
 
     serializer_class = AgentSerializer
     filterset_class = AgentFilter
-    lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     ordering_fields = [
         "name",
@@ -155,7 +153,6 @@ class MechanismViewSet(CuratedViewSet):
 
     serializer_class = MechanismSerializer
     filterset_class = MechanismFilter
-    lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     ordering_fields = [
         "name",
@@ -194,7 +191,6 @@ class TrialViewSet(CuratedViewSet):
 
     serializer_class = TrialSerializer
     filterset_class = TrialFilter
-    lookup_field = "nct_id"
     lookup_value_regex = r"NCT[0-9]{8}"
     ordering_fields = [
         "nct_id",
@@ -245,7 +241,6 @@ class EvidenceViewSet(CuratedViewSet):
 
     serializer_class = EvidenceSerializer
     filterset_class = EvidenceFilter
-    lookup_field = "id"
     lookup_value_regex = (
         r"[0-9]{1,18}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
         r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"

@@ -13,6 +13,8 @@ from rest_framework import status as http
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from her2db.registry import registry
+
 from .fields import resource_url
 from .validation import constraint_errors, drf_errors
 
@@ -27,44 +29,26 @@ def dependants_of(error: ProtectedError | RestrictedError, request) -> list[dict
     return sorted(found.values(), key=lambda r: (r["resource"], str(r["identifier"])))
 
 
-# Through rows point at the object a reader cares about: an evidence item, a
-# trial, an agent, a mechanism. Each entry: (attribute, resource, key).
-_OWNERS = {
-    "evidenceagent": ("evidence", "evidence", "uid"),
-    "evidencecitation": ("evidence", "evidence", "uid"),
-    "evidencetrial": ("evidence", "evidence", "uid"),
-    "trialpublication": ("trial", "trials", "nct_id"),
-    "trialarmagent": ("arm.trial", "trials", "nct_id"),
-    "agenttarget": ("agent", "agents", "slug"),
-    "approval": ("agent", "agents", "slug"),
-    "mechanismgene": ("mechanism", "mechanisms", "slug"),
-    "citationauthor": ("citation", "citations", "citekey"),
-}
-_RESOURCES = {
-    "evidence": ("evidence", "uid"),
-    "mechanism": ("mechanisms", "slug"),
-    "trial": ("trials", "nct_id"),
-    "agent": ("agents", "slug"),
-    "citation": ("citations", "citekey"),
-    "target": ("targets", "symbol"),
-}
-
-
 def describe_dependant(obj, request) -> dict:
-    name = obj._meta.model_name
-    if name in _OWNERS:
-        path, resource, key = _OWNERS[name]
-        for attribute in path.split("."):
-            obj = getattr(obj, attribute)
-    elif name in _RESOURCES:
-        resource, key = _RESOURCES[name]
-    else:
-        return {"resource": name, "identifier": str(obj.pk), "url": None}
-    identifier = str(getattr(obj, key))
+    """A row that blocks a delete, as the record a reader can look up.
+
+    An owned row (an arm, a claim's citation) is named by its record.
+    """
+    resource = registry.find(obj)
+    if resource is not None and resource.owner:
+        obj = resource.owner_of(obj)
+        resource = registry.get(obj)
+    if resource is None or not resource.basename:
+        return {
+            "resource": obj._meta.model_name,
+            "identifier": str(obj.pk),
+            "url": None,
+        }
+    identifier = resource.identify(obj)
     return {
-        "resource": resource,
+        "resource": resource.basename,
         "identifier": identifier,
-        "url": resource_url(request, resource, identifier),
+        "url": resource_url(request, resource.basename, identifier),
     }
 
 

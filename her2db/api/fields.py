@@ -10,6 +10,8 @@ from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
+from her2db.registry import registry
+
 # --- Links ----------------------------------------------------------------------
 
 
@@ -27,12 +29,16 @@ def resource_url(request, basename: str, key) -> str:
 
 
 class LinkField(serializers.Field):
-    """The API URL of the object itself, built from its natural key."""
+    """The API URL of the object itself, as the registry declares its resource."""
 
-    def __init__(self, basename: str, key: str, **kwargs):
-        self.basename, self.key = basename, key
+    def __init__(self, **kwargs):
         kwargs.update(source="*", read_only=True)
         super().__init__(**kwargs)
+
+    def bind(self, field_name, parent):
+        super().bind(field_name, parent)
+        resource = registry.get(parent.Meta.model)
+        self.basename, self.key = resource.basename, resource.key
 
     def to_representation(self, value):
         return resource_url(
@@ -79,14 +85,20 @@ class PrefetchedManyRelatedField(FromPrefetch, serializers.ManyRelatedField):
 class Summary(serializers.Serializer):
     """A related resource in brief: its identifier, a name or two, and its URL.
 
-    Subclasses declare their fields (for the schema) and `basename`, `key`
-    and `names`; `to_representation` is written out because summaries are
-    the innermost loop of every list.
+    Subclasses declare their fields (for the schema), the `model` and the
+    `names` to show; its URL comes from the registry. `to_representation` is
+    written out because summaries are the innermost loop of every list.
     """
 
+    model: type
+    names: tuple[str, ...]
     basename: str
     key: str
-    names: tuple[str, ...]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        resource = registry.get(cls.model)
+        cls.basename, cls.key = resource.basename, resource.key
 
     class Meta:
         list_serializer_class = PrefetchedListSerializer

@@ -5,18 +5,14 @@ import django_filters
 from django import forms
 from drf_spectacular.utils import extend_schema_field
 
+from her2db.registry import registry
+
 from .search import search
 
 
 class SearchFilterSet(django_filters.FilterSet):
-    """A FilterSet with `?search=` over the columns in `search_groups`.
-
-    `search_groups`: [(weight, [column, ...]), ...], A the most telling.
-    `search_related`: [(model, path to this model's pk, [column, ...]), ...].
-    """
-
-    search_groups: list[tuple[str, list[str]]] = []
-    search_related: list[tuple] = []
+    """A FilterSet with `?search=` over the columns the registry declares
+    for its model (`search` and `search_related`)."""
 
     search = django_filters.CharFilter(
         method="filter_search",
@@ -27,7 +23,8 @@ class SearchFilterSet(django_filters.FilterSet):
     )
 
     def filter_search(self, queryset, name, value):
-        return search(queryset, value, self.search_groups, self.search_related)
+        resource = registry.get(self._meta.model)
+        return search(queryset, value, resource.search, resource.search_related)
 
 
 class ManyValuesWidget(forms.SelectMultiple):

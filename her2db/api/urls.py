@@ -1,13 +1,13 @@
 """The API's one router, mounted at /api/v1/ by her2db/urls.py.
 
-Each app lists its resources in its urls.py; anything else that belongs to
-the API (a change feed, say) registers on `router` here.
+Every resource the registry declares with a basename is served here by the
+viewset it names.
 """
 
+from django.utils.module_loading import import_string
 from rest_framework.routers import DefaultRouter
 
-from references.urls import routes as reference_routes
-from therapies.urls import routes as therapy_routes
+from her2db.registry import registry
 
 
 class Router(DefaultRouter):
@@ -17,7 +17,9 @@ class Router(DefaultRouter):
 
 
 router = Router()
-for prefix, viewset, basename in [*therapy_routes, *reference_routes]:
-    router.register(prefix, viewset, basename=basename)
+for resource in registry.endpoints():
+    router.register(
+        resource.basename, import_string(resource.viewset), basename=resource.basename
+    )
 
 urlpatterns = router.urls

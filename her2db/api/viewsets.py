@@ -7,6 +7,8 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
+from her2db.registry import registry
+
 from .conditional import (
     CONDITIONAL_WRITES,
     ConditionalGetMixin,
@@ -28,6 +30,13 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
       evidence (or anything else) still protects gets 409 naming the rows.
     - A write answers with the object as a GET would show it, and its ETag.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Records are looked up by the field the registry declares.
+        resource = registry.find(cls.serializer_class.Meta.model)
+        if resource is not None:
+            cls.lookup_field = resource.lookup_field
 
     # Set by subclasses: lookup by natural key.
     lookup_value_regex = r"[^/]+"

@@ -5,10 +5,9 @@ answers on both for whole words and identifiers."""
 import pytest
 from django.db import connection
 
-from references.filters import CitationFilter
+from references.models import Citation
 from tests.api.conftest import keys
 from tests.conftest import make_agent, make_citation, make_mechanism
-from therapies import filters
 from therapies.models import Agent, Evidence, Mechanism, Target, Trial
 
 pytestmark = pytest.mark.django_db
@@ -95,28 +94,26 @@ def test_prefixes_match_and_better_matches_come_first(anon, world):
 @postgres_only
 def test_search_uses_the_gin_indexes(world):
     from her2db.api.search import search
+    from her2db.registry import registry
 
     cases = [
-        (Agent, filters.AgentFilter, ["therapies_agent_search", "agentalias_search"]),
-        (Target, filters.TargetFilter, ["therapies_target_search"]),
-        (Mechanism, filters.MechanismFilter, ["therapies_mechanism_search"]),
-        (Trial, filters.TrialFilter, ["therapies_trial_search"]),
-        (Evidence, filters.EvidenceFilter, ["therapies_evidence_search"]),
-        (
-            CitationFilter.Meta.model,
-            CitationFilter,
-            ["references_citation_search", "references_author_search"],
-        ),
+        (Agent, ["therapies_agent_search", "agentalias_search"]),
+        (Target, ["therapies_target_search"]),
+        (Mechanism, ["therapies_mechanism_search"]),
+        (Trial, ["therapies_trial_search"]),
+        (Evidence, ["therapies_evidence_search"]),
+        (Citation, ["references_citation_search", "references_author_search"]),
     ]
     with connection.cursor() as cursor:
         # Tiny tables would be scanned anyway; this asks whether the index can be.
         cursor.execute("SET LOCAL enable_seqscan = off")
-    for model, filterset, indexes in cases:
+    for model, indexes in cases:
+        resource = registry.get(model)
         queryset = search(
             model.objects.all(),
             "trastuzumab resistance",
-            filterset.search_groups,
-            filterset.search_related,
+            resource.search,
+            resource.search_related,
         )
         plan = queryset.explain()
         for index in indexes:
