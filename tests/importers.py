@@ -1,11 +1,13 @@
-import json
+"""Shared helpers of the importer and release tests: running a command, the
+records in tests/data, and the curated data's agents and citations."""
+
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def run(command: str, *args, **options) -> str:
@@ -22,27 +24,6 @@ def variant(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
-# What the trial importer matches against, from the shipped curated data;
-# loading all of it takes seconds a test.
-CURATED_PART = {
-    "therapies.json": {"therapies.target", "therapies.agent", "therapies.agentalias"},
-    "references.json": {"references.citation"},
-}
-
-
-@pytest.fixture(scope="session")
-def curated_part(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("curated") / "part.json"
-    rows = []
-    for name, models in CURATED_PART.items():
-        data = json.loads((FIXTURES / name).read_text())
-        rows += [row for row in data if row["model"] in models]
-    path.write_text(json.dumps(rows))
-    return path
-
-
 @pytest.fixture
-def curated(db, curated_part):
-    """The curated data's real agents, aliases and citations."""
-    call_command("loaddata", str(curated_part), verbosity=0)
+def curated(db, shipped_data):
+    """The curated data's real agents, aliases, trials and citations."""
