@@ -1,4 +1,5 @@
-# HER2db. `make run` sets up and serves; `make test` runs the whole suite.
+# HER2db. `make run` sets up and serves; `make test` runs the whole suite
+# (ARGS="..." passes arguments to pytest).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -31,8 +32,9 @@ run: setup
 	@echo ""
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Arguments for pytest in ARGS: make test ARGS="-k release -x"
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest $(ARGS)
 
 lint: install
 	$(PY) -m ruff check .

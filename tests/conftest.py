@@ -1,4 +1,4 @@
-"""Personas and plain factories shared by the whole suite."""
+"""Personas, plain factories and the shipped data, shared by the whole suite."""
 
 import itertools
 from datetime import date
@@ -6,6 +6,8 @@ from datetime import date
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 
 from her2db.operations import operation
@@ -21,6 +23,11 @@ from therapies.models import (
     Trial,
     TrialArm,
 )
+
+# Fixtures of the API tests (clients by persona, a small connected data set)
+# and of the importer tests (the curated data's agents and citations), for
+# every directory.
+pytest_plugins = ["tests.api_clients", "tests.importers"]
 
 _seq = itertools.count(1)
 
@@ -172,3 +179,76 @@ def curator_client(curator) -> Client:
 @pytest.fixture
 def editor_client(editor) -> Client:
     return staff_client(editor)
+
+
+# The shipped data set (fixtures/), loaded by load_curated once a run.
+#
+# It is loaded in a transaction left open while the tests asking for
+# `shipped_data` run, each in its own savepoint as usual (what one test
+# changes, the next does not see), and rolled back after the last of them, so
+# every other test still starts from an empty database. Those tests run last
+# (pytest_collection_modifyitems below), one after the other: the data is
+# loaded once. Run in another order (-p randomly, --ff), it is loaded again
+# for each run of consecutive tests that need it, never seen by the others.
+
+
+class _ShippedData:
+    def __init__(self, blocker):
+        self.blocker = blocker
+        self.atomic = None
+
+    def load(self):
+        if self.atomic is None:
+            with self.blocker.unblock():
+                self.atomic = transaction.atomic()
+                self.atomic.__enter__()
+                call_command("load_curated", verbosity=0)
+
+    def unload(self):
+        if self.atomic is not None:
+            with self.blocker.unblock():
+                transaction.set_rollback(True)
+                self.atomic.__exit__(None, None, None)
+            self.atomic = None
+
+
+_shipped: _ShippedData | None = None
+
+
+def _needs_shipped_data(item) -> bool:
+    return "shipped_data" in getattr(item, "fixturenames", ())
+
+
+@pytest.fixture(scope="session")
+def shipped_data(django_db_setup, django_db_blocker):
+    """The shipped curated data set, in the test database (see above).
+
+    Session-scoped so that it is set up before the test's own transaction;
+    tests ask for it along with `db` (or the django_db mark) as usual."""
+    global _shipped
+    _shipped = _ShippedData(django_db_blocker)
+    _shipped.load()
+    yield
+    _shipped.unload()
+    _shipped = None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    # After pytest-django's own ordering, which the stable sort keeps.
+    items.sort(key=_needs_shipped_data)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    if _shipped is not None and _needs_shipped_data(item):
+        _shipped.load()  # again, when other tests ran since it was unloaded
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    result = yield  # the test's own fixtures (and transaction) are gone now
+    if _shipped and nextitem and not _needs_shipped_data(nextitem):
+        _shipped.unload()
+    return result

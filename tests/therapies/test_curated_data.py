@@ -98,11 +98,6 @@ REQUIRED_TRIALS = [
 CATEGORIES = {c for c, _ in Mechanism.Category.choices}
 
 
-@pytest.fixture
-def curated(db):
-    call_command("load_curated", verbosity=0)
-
-
 def test_the_data_set_holds_what_was_asked(curated):
     assert set(REQUIRED_AGENTS) <= set(Agent.objects.values_list("slug", flat=True))
     assert set(REQUIRED_TARGETS) <= set(Target.objects.values_list("symbol", flat=True))

@@ -12,6 +12,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from references.importing import ImportContext
+from therapies.curated import natural_keys_read_once
 from therapies.management.commands.export_release import (
     CHECKSUMS,
     FORMAT,
@@ -95,7 +96,7 @@ class Command(BaseCommand):
         ctx = ImportContext(f"import_release {dir.name}"[:100], user=self._user(user))
         tables = document.get("tables", {})
         try:
-            with transaction.atomic():
+            with transaction.atomic(), natural_keys_read_once():
                 for label in TABLES:
                     self._load(label, tables.get(label, []), ctx)
                 counts = {

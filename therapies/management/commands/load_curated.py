@@ -1,13 +1,9 @@
-import io
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-# Loaded in this order, all or nothing.
-FIXTURES = ["references.json", "therapies.json"]
+from therapies.curated import load_curated_data
 
 
 class Command(BaseCommand):
@@ -23,12 +19,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dir: Path, **options):
-        paths = [dir / name for name in FIXTURES if (dir / name).exists()]
-        if not paths:
+        if not load_curated_data(dir, verbosity=options["verbosity"]):
             self.stdout.write(f"No fixtures found in {dir}.")
             return
-        with transaction.atomic():
-            call_command("loaddata", *map(str, paths), verbosity=options["verbosity"])
-            # Its "existing history found" lines are noise on every later run.
-            call_command("populate_history", auto=True, stdout=io.StringIO())
         self.stdout.write(self.style.SUCCESS(f"Loaded the curated data from {dir}."))

@@ -11,9 +11,8 @@ from django.core.management.base import CommandError
 
 import references.importing
 from references.models import Citation
+from tests.importers import DATA, run
 from therapies.models import Trial
-
-from .conftest import DATA, run
 
 pytestmark = pytest.mark.django_db
 
@@ -64,9 +63,10 @@ def test_import_pubmed_fetches_the_records_with_efetch(served):
 
 def test_import_ctgov_fetches_each_study_from_the_v2_api(served, curated):
     served.body = DATA / "ctgov_NCT05894239.json"
+    assert not Trial.objects.filter(nct_id="NCT05894239").exists()
     run("import_ctgov", fetch=["nct05894239"])
     assert served.asked == ["https://clinicaltrials.gov/api/v2/studies/NCT05894239"]
-    assert Trial.objects.get().nct_id == "NCT05894239"
+    assert Trial.objects.filter(nct_id="NCT05894239").count() == 1
 
 
 def test_a_failed_download_writes_nothing_not_even_the_files_given(served):

@@ -13,9 +13,8 @@ import pytest
 from django.core.management.base import CommandError
 
 from tests.conftest import make_citation, make_trial
+from tests.importers import DATA, run, variant
 from therapies.models import Trial, TrialArm
-
-from .conftest import DATA, run, variant
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@ reach anonymous readers (or accounts without the right), however they ask."""
 
 import pytest
 
-from tests.api.conftest import keys, results
+from tests.api_clients import keys, results
 
 pytestmark = pytest.mark.django_db
 

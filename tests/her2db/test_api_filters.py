@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from tests.api.conftest import keys
+from tests.api_clients import keys
 from tests.conftest import (
     make_agent,
     make_approval,

@@ -1,9 +1,14 @@
 """dumpdata (natural keys) -> empty database -> loaddata -> dumpdata is identical."""
 
+import re
+from collections import Counter
+
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from references.models import Author, Citation
+from references.models import Author, Citation, CitationAuthor
 from tests.conftest import (
     make_agent,
     make_approval,
@@ -70,10 +75,30 @@ def test_loading_twice_duplicates_nothing(tmp_path):
     assert {m: m.objects.count() for m in counts} == counts
 
 
-def test_shipped_fixtures_load_and_get_first_history(settings):
-    call_command("load_curated", verbosity=0)
+def test_shipped_fixtures_load_and_get_first_history(shipped_data):
+    # shipped_data loaded them with load_curated into the empty database.
     assert Agent.objects.exists() and Trial.objects.exists()
     agent = Agent.objects.first()
     assert agent.history.count() == 1
     call_command("load_curated", verbosity=0)
     assert agent.history.count() == 1
+
+
+def test_loading_reads_each_table_once_not_each_row(tmp_path):
+    # Rows are found by natural key in memory (therapies/curated.py), not by
+    # a query for each row and for each of its foreign keys.
+    build_everything()
+    for _ in range(3):
+        make_citation(authors=5)
+    call_command("dump_curated", dir=tmp_path, verbosity=0)
+    wipe()
+    with CaptureQueriesContext(connection) as queries:
+        call_command("load_curated", dir=tmp_path, verbosity=0)
+    tables = Counter(
+        re.search(r'FROM "(\w+)"', q["sql"])[1]
+        for q in queries
+        if q["sql"].startswith("SELECT")
+    )
+    assert tables["references_citationauthor"] == 1
+    assert tables.most_common(1)[0][1] == 1, tables
+    assert Citation.objects.count() == 5 and CitationAuthor.objects.count() == 18

@@ -8,8 +8,8 @@ from decimal import Decimal
 import jsonschema
 import pytest
 from django.apps import apps
-from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from references.models import Citation
 from tests.conftest import (
@@ -20,10 +20,9 @@ from tests.conftest import (
     make_mechanism,
     make_trial,
 )
+from tests.importers import DATA, run
 from therapies.management.commands.export_release import NOT_RELEASED, TABLES
 from therapies.models import Agent, AgentAlias, Evidence
-
-from .conftest import DATA, run
 
 pytestmark = pytest.mark.django_db
 
@@ -39,14 +38,12 @@ FILES = {
 
 
 def wipe():
-    """Empty every released table, children first."""
-    for label in reversed(TABLES):
-        model = apps.get_model(label)
-        if label == "therapies.mechanism":
-            while model.objects.exists():  # leaves first: parents are protected
-                model.objects.filter(children__isnull=True).delete()
-        else:
-            model.objects.all().delete()
+    """Empty every released table, children first, in SQL: deleting row by row
+    through the ORM would write a history row and a feed entry for each."""
+    with connection.cursor() as cursor:
+        for label in reversed(TABLES):
+            table = apps.get_model(label)._meta.db_table
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
 
 
 def build():
@@ -156,8 +153,8 @@ def test_export_import_export_gives_the_same_files_but_the_date(tmp_path):
     assert undated(a, "2026-01-02") == undated(b, "2026-03-04")
 
 
-def test_the_shipped_curated_data_survives_a_release_round_trip(tmp_path):
-    call_command("load_curated", verbosity=0)
+@pytest.mark.slow
+def test_the_shipped_curated_data_survives_a_release_round_trip(tmp_path, shipped_data):
     first, second = tmp_path / "first", tmp_path / "second"
     run("export_release", first, date="2026-01-02")
     counts = json.loads((first / "her2db.json").read_text())["counts"]

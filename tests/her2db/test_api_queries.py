@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from references.models import CitationAuthor
-from tests.api.conftest import token_client
+from tests.api_clients import token_client
 from tests.conftest import (
     make_agent,
     make_approval,

@@ -9,9 +9,8 @@ from django.urls import reverse
 
 from references.admin_import import SESSION_KEY
 from references.models import Citation
+from tests.importers import DATA
 from therapies.models import Trial
-
-from .conftest import DATA
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/import/"

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from references.models import Citation
-from tests.api.conftest import keys
+from tests.api_clients import keys
 from tests.conftest import make_agent, make_citation, make_mechanism
 from therapies.models import Agent, Evidence, Mechanism, Target, Trial
 

@@ -9,8 +9,7 @@ from django.core.management.base import CommandError
 
 from references.models import Author, Citation
 from tests.conftest import make_citation
-
-from .conftest import DATA, run, variant
+from tests.importers import DATA, run, variant
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.fields import DateTimeField
 
-from tests.api.conftest import keys, results
+from tests.api_clients import keys, results
 from tests.conftest import make_agent, make_citation
 
 pytestmark = pytest.mark.django_db

@@ -14,9 +14,8 @@ from django.core.management.base import CommandError
 from references.management.commands.import_pubmed import expand_pages
 from references.models import Author, Citation, CitationAuthor
 from tests.conftest import make_citation, make_trial
+from tests.importers import DATA, run, variant
 from therapies.models import ChangeEntry
-
-from .conftest import DATA, run, variant
 
 pytestmark = pytest.mark.django_db
 
