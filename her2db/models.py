@@ -3,6 +3,7 @@
 import datetime
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -84,4 +85,21 @@ def unique_when_set(field: str, message: str) -> models.UniqueConstraint:
         condition=~Q(**{field: ""}),
         name=f"%(app_label)s_%(class)s_unique_{field}",
         violation_error_message=message,
+    )
+
+
+def unique_pair(first: str, second: str, message: str) -> models.UniqueConstraint:
+    """A link between two records made at most once."""
+    return models.UniqueConstraint(
+        fields=[first, second],
+        name="%(app_label)s_%(class)s_unique_pair",
+        violation_error_message=message,
+    )
+
+
+def user_field(**options) -> models.ForeignKey:
+    """Who did something to a record: kept, as empty, if the account goes."""
+    options = {"null": True, "blank": True, "editable": False} | options
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, related_name="+", **options
     )

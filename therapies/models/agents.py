@@ -10,6 +10,7 @@ from her2db.models import (
     NaturalKeyModel,
     TimeStampedModel,
     curated_history,
+    unique_pair,
     unique_when_set,
 )
 from references.models import Citation
@@ -225,11 +226,7 @@ class AgentTarget(NaturalKeyModel):
     class Meta:
         ordering = ["agent", "target"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["agent", "target"],
-                name="%(app_label)s_%(class)s_unique_pair",
-                violation_error_message="This agent already has this target.",
-            ),
+            unique_pair("agent", "target", "This agent already has this target."),
         ]
 
     def __str__(self):

@@ -2,7 +2,6 @@
 
 import uuid
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
@@ -13,6 +12,8 @@ from her2db.models import (
     NaturalKeyModel,
     TimeStampedModel,
     curated_history,
+    unique_pair,
+    user_field,
 )
 from her2db.registry import registry
 from references.models import Citation
@@ -28,7 +29,25 @@ from .review import (
 from .trials import Trial
 
 
-class EvidenceAgent(NaturalKeyModel):
+class ClaimRow(NaturalKeyModel):
+    """A row of a claim's content: once the claim is accepted, changed only by
+    an accepted revision (see review.py)."""
+
+    objects = NaturalKeyManager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        guard_row(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        guard_row(self, deleting=True)
+        return super().delete(*args, **kwargs)
+
+
+class EvidenceAgent(ClaimRow):
     """An agent that a claim is about (several make a combination)."""
 
     evidence = models.ForeignKey(
@@ -39,31 +58,18 @@ class EvidenceAgent(NaturalKeyModel):
     )
 
     natural_key_fields = ("evidence__uid", "agent__slug")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["evidence", "agent"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["evidence", "agent"],
-                name="%(app_label)s_%(class)s_unique_pair",
-                violation_error_message="This agent is already in the claim.",
-            ),
+            unique_pair("evidence", "agent", "This agent is already in the claim."),
         ]
-
-    def save(self, *args, **kwargs):
-        guard_row(self)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        guard_row(self, deleting=True)
-        return super().delete(*args, **kwargs)
 
     def __str__(self):
         return f"{self.evidence_id} · {self.agent}"
 
 
-class EvidenceTrial(NaturalKeyModel):
+class EvidenceTrial(ClaimRow):
     """A trial whose data a claim rests on."""
 
     evidence = models.ForeignKey(
@@ -74,25 +80,12 @@ class EvidenceTrial(NaturalKeyModel):
     )
 
     natural_key_fields = ("evidence__uid", "trial__nct_id")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["evidence", "trial"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["evidence", "trial"],
-                name="%(app_label)s_%(class)s_unique_pair",
-                violation_error_message="This trial is already linked.",
-            ),
+            unique_pair("evidence", "trial", "This trial is already linked."),
         ]
-
-    def save(self, *args, **kwargs):
-        guard_row(self)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        guard_row(self, deleting=True)
-        return super().delete(*args, **kwargs)
 
     def __str__(self):
         return f"{self.evidence_id} · {self.trial}"
@@ -209,31 +202,10 @@ class Evidence(TimeStampedModel, NaturalKeyModel):
         editable=False,
         help_text="Why it was rejected, sent back or retired.",
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
-    submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
+    created_by = user_field()
+    submitted_by = user_field()
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
+    reviewed_by = user_field()
     reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     history = curated_history(m2m_fields=[agents, trials])
 
@@ -374,7 +346,7 @@ class Evidence(TimeStampedModel, NaturalKeyModel):
         self.save()
 
 
-class EvidenceCitation(NaturalKeyModel):
+class EvidenceCitation(ClaimRow):
     """A citation supporting a claim, with the quote and where it stands."""
 
     evidence = models.ForeignKey(
@@ -397,25 +369,12 @@ class EvidenceCitation(NaturalKeyModel):
     history = curated_history()
 
     natural_key_fields = ("evidence__uid", "citation__citekey")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["evidence", "citation"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["evidence", "citation"],
-                name="%(app_label)s_%(class)s_unique_pair",
-                violation_error_message="This citation is already linked.",
-            ),
+            unique_pair("evidence", "citation", "This citation is already linked."),
         ]
-
-    def save(self, *args, **kwargs):
-        guard_row(self)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        guard_row(self, deleting=True)
-        return super().delete(*args, **kwargs)
 
     def __str__(self):
         return f"{self.citation}" + (f" ({self.location})" if self.location else "")

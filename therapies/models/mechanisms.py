@@ -9,6 +9,7 @@ from her2db.models import (
     NaturalKeyModel,
     TimeStampedModel,
     curated_history,
+    unique_pair,
 )
 
 from .agents import Target
@@ -30,11 +31,7 @@ class MechanismGene(NaturalKeyModel):
     class Meta:
         ordering = ["mechanism", "target"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["mechanism", "target"],
-                name="%(app_label)s_%(class)s_unique_pair",
-                violation_error_message="This gene is already listed.",
-            ),
+            unique_pair("mechanism", "target", "This gene is already listed."),
         ]
 
     def __str__(self):

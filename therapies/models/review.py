@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
 from her2db import operations
-from her2db.models import TimeStampedModel
+from her2db.models import TimeStampedModel, user_field
 
 # What readers see of a claim, besides its relations.
 CONTENT_FIELDS = ("statement", "level", "effect", "direction", "origin", "model_system")
@@ -159,21 +158,8 @@ class Revision(TimeStampedModel):
     reason = models.TextField(
         blank=True, editable=False, help_text="Why it was rejected."
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        editable=False,
-        related_name="+",
-    )
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
+    created_by = user_field(blank=False)
+    reviewed_by = user_field()
     reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -9,6 +9,7 @@ from her2db.models import (
     NaturalKeyModel,
     TimeStampedModel,
     curated_history,
+    unique_pair,
 )
 from references.models import Citation
 
@@ -32,11 +33,7 @@ class TrialPublication(NaturalKeyModel):
     class Meta:
         ordering = ["trial", "citation"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["trial", "citation"],
-                name="%(app_label)s_%(class)s_unique_pair",
-                violation_error_message="This publication is already listed.",
-            ),
+            unique_pair("trial", "citation", "This publication is already listed."),
         ]
 
     def __str__(self):
@@ -155,11 +152,7 @@ class TrialArmAgent(NaturalKeyModel):
     class Meta:
         ordering = ["arm", "agent"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["arm", "agent"],
-                name="%(app_label)s_%(class)s_unique_pair",
-                violation_error_message="This agent is already in this arm.",
-            ),
+            unique_pair("arm", "agent", "This agent is already in this arm."),
         ]
 
     def __str__(self):
