@@ -21,6 +21,9 @@ from therapies.models import (
     TrialArm,
 )
 
+# The benchmarks (`make bench`) live in tests/bench; none of it is a test.
+collect_ignore_glob = ["bench/*"]
+
 _seq = itertools.count(1)
 
 
