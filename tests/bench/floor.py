@@ -19,6 +19,7 @@ make stops the benchmark (and the suite) with its name.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import SimpleNamespace
 from uuid import UUID
 
@@ -296,13 +297,12 @@ class Resource:
     hidden: dict = field(default_factory=dict)
     # Fields whose source is not the relation they show, with the relation.
     relations: dict = field(default_factory=dict)
+    # The count's and the page's queries by (page size, search word).
+    queries: dict = field(default_factory=dict, repr=False)
 
+    @cached_property
     def plan(self) -> Plan:
-        plan = self.__dict__.get("_plan")
-        if plan is None:
-            model = self.serializer.Meta.model
-            plan = self._plan = Plan(self.serializer(), model, resource=self)
-        return plan
+        return Plan(self.serializer(), self.serializer.Meta.model, resource=self)
 
     def page(self, url: str, size: int, word: str = "") -> bytes:
         """The JSON of the first page of `size` rows at `url` (?search=`word`)."""
@@ -313,27 +313,24 @@ class Resource:
                 "count": count,
                 "next": next_page(url) if count > size else None,
                 "previous": None,
-                "results": self.plan().build(page.rows()),
+                "results": self.plan.build(page.rows()),
             }
         )
 
     def compiled(self, size: int, word: str) -> tuple[Compiled, Compiled]:
         """The queries for the count and the page, compiled the first time."""
-        cache = self.__dict__.setdefault("_compiled", {})
-        if (size, word) not in cache:
+        if (size, word) not in self.queries:
             rows = self.rows()
             if word:
                 groups = self.filterset.search_groups
                 rows = search(rows, word, groups, self.filterset.search_related)
-            cache[size, word] = (
+            self.queries[size, word] = (
                 Compiled(rows.order_by().values("pk")),
                 Compiled(
-                    rows.annotate(**self.annotations).values(*self.plan().columns)[
-                        :size
-                    ]
+                    rows.annotate(**self.annotations).values(*self.plan.columns)[:size]
                 ),
             )
-        return cache[size, word]
+        return self.queries[size, word]
 
 
 def next_page(url: str) -> str:

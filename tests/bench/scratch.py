@@ -12,8 +12,10 @@ Which database:
   `keep`, the file is `her2db-bench.sqlite3` in the temporary directory
   instead, left in place so that the next run can reuse what it holds.
 
-DATABASE_URL is replaced in the environment for this process only, so the
-development database is never touched.
+DATABASE_URL is replaced in the environment of this process before Django
+reads its settings (DJANGO_SETTINGS_MODULE defaults to her2db.settings), so
+the development database is never touched; called once Django is set up,
+it refuses rather than run in whatever database that is.
 """
 
 import os
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import dj_database_url
 import django
+from django.apps import apps
 from django.core.management import call_command
 from django.db import connection, connections
 
@@ -50,6 +53,8 @@ def bench_url(keep: bool) -> tuple[str, str | None]:
 @contextmanager
 def scratch_database(keep: bool = False) -> Iterator[str]:
     """Set up Django on the benchmark's database, migrated; yield its name."""
+    if apps.ready:
+        raise RuntimeError("scratch_database() must run before Django is set up.")
     url, temporary = bench_url(keep)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "her2db.settings")
