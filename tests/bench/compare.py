@@ -1,5 +1,6 @@
 """The API's list pages against the floor's: the same bytes, and their times."""
 
+import os
 import statistics
 import time
 
@@ -80,5 +81,7 @@ def measure(repeat: int) -> None:
             f"{label:<24}{api * 1000:>8.1f}{low * 1000:>10.1f}"
             f"{api / low:>7.2f}{median:>14.2f}{size / 1024:>6.0f}"
         )
+    load = os.getloadavg()[0]
+    print(f"\nLoad average {load:.1f} on {os.cpu_count()} CPUs while timing.", end="")
     worst = max(api / low for _, api, low, _, _ in rows)
     print(f"\nWorst ratio {worst:.2f} (goal: at most 2.0).")
