@@ -16,9 +16,7 @@ SEARCH_WORD = "resistance"
 def endpoints(page: int = PAGE) -> list[tuple[str, str, str, str]]:
     """(label, URL, resource, search word) of each page the benchmark times."""
     found = [
-        (name, f"/api/v1/{name}/?page_size={page}", name, "")
-        for name in ("agents", "targets", "mechanisms", "trials")
-        + ("evidence", "citations")
+        (name, f"/api/v1/{name}/?page_size={page}", name, "") for name in RESOURCES
     ]
     for name in ("evidence", "citations"):
         url = f"/api/v1/{name}/?page_size={page}&search={SEARCH_WORD}"
@@ -39,7 +37,7 @@ def api_and_floor(client, page: int = PAGE) -> list[tuple]:
     for label, url, name, word in endpoints(page):
         response = get(client, url)
         if response.status_code != 200:
-            raise SystemExit(f"{url}: {response.status_code}")
+            raise RuntimeError(f"{url}: {response.status_code}")
 
         def floor(url=url, resource=RESOURCES[name], word=word):
             return resource.page(url, page, word)

@@ -7,14 +7,16 @@ view, filter set, paginator, serializer, model instance or Django value
 converter. Each query is a `values()` queryset compiled to SQL once and then
 run on the cursor as hand-written SQL would be (compiling costs more than
 running a query for a small page), its values written from what the driver
-returns. Where the API computes in SQL (the counts, the search) the floor
-runs the same expressions.
+returns. Where the API computes in SQL the floor runs the same expressions:
+the counts through therapies.views.count_of, the search through
+her2db.api.search on the filter sets' search columns.
 
 What to fetch is read from the declarations the API uses: each serializer's
 `Meta.fields` and field types, the summaries' `names`, `key` and `basename`,
 the relations' models and orderings, the filter sets' search columns. So a
 new column is fetched on its own, and a field the floor cannot tell how to
-make stops the benchmark (and the suite) with its name.
+make stops the benchmark (and the suite) with its name. What is written out
+by hand is in RESOURCES at the end: the counts and the evidence's warnings.
 """
 
 from collections.abc import Callable
@@ -342,6 +344,7 @@ def next_page(url: str) -> str:
 
 
 def warnings(row, found) -> list[str]:
+    """As EvidenceSerializer.get_warnings words them, from the citation rows."""
     return [
         f"Cites a retracted paper ({link['citation__citekey']}); no curator has "
         "reviewed this claim since."
