@@ -33,6 +33,7 @@ def main() -> None:
     warnings.filterwarnings("ignore", "No directory at", UserWarning)  # static
 
     with scratch_database(keep=args.keep) as name:
+        # Only now that Django is set up on the benchmark's database.
         from django.conf import settings
         from django.db import connection
 
