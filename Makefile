@@ -60,12 +60,14 @@ bench-import: install
 	$(PY) manage.py bench_import --records $(RECORDS); \
 	status=$$?; rm -rf $$tmp; exit $$status
 
-# The API against a floor of hand-written SQL and orjson, on a synthetic data
-# set (10,000 citations, 20,000 evidence items...) in a database of its own:
-# a SQLite file in the temporary directory, or <name>_bench beside the
-# PostgreSQL database of DATABASE_URL. Add BENCH_ARGS=--keep to reuse it.
+# The API against its floor (the same bytes from SQL and orjson), on a
+# synthetic data set (10,000 citations, 20,000 evidence items...) in a
+# database of its own: BENCH_DATABASE_URL, or <name>_bench beside the
+# PostgreSQL database of DATABASE_URL, or a temporary SQLite file (see
+# tests/bench/scratch.py). BENCH_ARGS="--keep" reuses the data set,
+# "--scale 0.1 --repeat 5" makes a quick run.
 bench: install
-	$(PY) manage.py bench_api $(BENCH_ARGS)
+	$(PY) -m tests.bench.api $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

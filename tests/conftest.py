@@ -29,6 +29,9 @@ from therapies.models import (
 # every directory.
 pytest_plugins = ["tests.api_clients", "tests.importers"]
 
+# The benchmarks (`make bench`) live in tests/bench; none of it is a test.
+collect_ignore_glob = ["bench/*"]
+
 _seq = itertools.count(1)
 
 

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from her2db.api.conditional import ConditionalGetMixin
 from her2db.api.fields import prefetched
 from her2db.api.viewsets import CuratedViewSet
+from her2db.registry import registry
 from references.models import Citation
 
 from .filters import (
@@ -63,7 +64,7 @@ def visible(rows, user, path: str = "evidence__"):
     """Rows whose evidence the user may see (accepted only, for most)."""
     if sees_unpublished(user):
         return rows
-    return rows.filter(**{f"{path}status": Evidence.Status.ACCEPTED})
+    return rows.filter(**registry.public_lookups(Evidence, path))
 
 
 def summaries(model, *fields):
