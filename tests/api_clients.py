@@ -57,6 +57,10 @@ def nobody_api(nobody) -> APIClient:
 @pytest.fixture
 def world(db) -> dict:
     """A little of everything, linked the way the curated data is."""
+    return build_world()
+
+
+def build_world() -> dict:
     erbb2 = make_target(symbol="ERBB2", name="erb-b2 receptor tyrosine kinase 2")
     erbb2.aliases = "HER2, NEU"
     erbb2.save()

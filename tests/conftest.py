@@ -184,27 +184,33 @@ def editor_client(editor) -> Client:
 # for each run of consecutive tests that need it, never seen by the others.
 
 
-class _ShippedData:
-    def __init__(self, blocker):
+class HeldData:
+    """Rows written by fill() in a transaction opened outside any test and
+    held open while the tests using them run, each in its own savepoint as
+    usual; unload() rolls it back, leaving the database as it was."""
+
+    def __init__(self, blocker, fill):
         self.blocker = blocker
+        self.fill = fill
         self.atomic = None
+        self.value = None
 
     def load(self):
         if self.atomic is None:
             with self.blocker.unblock():
                 self.atomic = transaction.atomic()
                 self.atomic.__enter__()
-                call_command("load_curated", verbosity=0)
+                self.value = self.fill()
 
     def unload(self):
         if self.atomic is not None:
             with self.blocker.unblock():
                 transaction.set_rollback(True)
                 self.atomic.__exit__(None, None, None)
-            self.atomic = None
+            self.atomic = self.value = None
 
 
-_shipped: _ShippedData | None = None
+_shipped: HeldData | None = None
 
 
 def _needs_shipped_data(item) -> bool:
@@ -218,7 +224,9 @@ def shipped_data(django_db_setup, django_db_blocker):
     Session-scoped so that it is set up before the test's own transaction;
     tests ask for it along with `db` (or the django_db mark) as usual."""
     global _shipped
-    _shipped = _ShippedData(django_db_blocker)
+    _shipped = HeldData(
+        django_db_blocker, lambda: call_command("load_curated", verbosity=0)
+    )
     _shipped.load()
     yield
     _shipped.unload()
