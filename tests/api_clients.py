@@ -1,5 +1,6 @@
 """API clients for each persona, and a small connected data set."""
 
+import copy
 from datetime import date
 
 import pytest
@@ -55,9 +56,11 @@ def nobody_api(nobody) -> APIClient:
 
 
 @pytest.fixture
-def world(db) -> dict:
-    """A little of everything, linked the way the curated data is."""
-    return build_world()
+def world(db, held_world) -> dict:
+    """A little of everything, linked the way the curated data is: written
+    once for all the tests asking for it (tests/conftest.py), each given its
+    own copy of the objects."""
+    return copy.deepcopy(held_world.value)
 
 
 def build_world() -> dict:

@@ -17,8 +17,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from her2db.wsgi import application
-from tests.api_clients import build_world, token_client
-from tests.conftest import HeldData
+from tests.api_clients import token_client
 
 pytestmark = pytest.mark.slow
 
@@ -36,16 +35,6 @@ CONFIG = SchemathesisConfig.from_dict(
 
 # Loaded once, at collection: generating the schema touches no database.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONFIG)
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker) -> dict:
-    """The API tests' world, built once for this module's tests (each
-    still in its own transaction: what one writes, the next does not see)."""
-    held = HeldData(django_db_blocker, build_world)
-    held.load()
-    yield held.value
-    held.unload()
 
 
 @pytest.fixture(autouse=True)
