@@ -1,5 +1,6 @@
 """API clients for each persona, and a small connected data set."""
 
+import copy
 from datetime import date
 
 import pytest
@@ -55,8 +56,14 @@ def nobody_api(nobody) -> APIClient:
 
 
 @pytest.fixture
-def world(db) -> dict:
-    """A little of everything, linked the way the curated data is."""
+def world(db, held_world) -> dict:
+    """A little of everything, linked the way the curated data is: written
+    once for all the tests asking for it (tests/conftest.py), each given its
+    own copy of the objects."""
+    return copy.deepcopy(held_world.value)
+
+
+def build_world() -> dict:
     erbb2 = make_target(symbol="ERBB2", name="erb-b2 receptor tyrosine kinase 2")
     erbb2.aliases = "HER2, NEU"
     erbb2.save()

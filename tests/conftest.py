@@ -184,74 +184,111 @@ def editor_client(editor) -> Client:
     return staff_client(editor)
 
 
-# The shipped data set (fixtures/), loaded by load_curated once a run.
+# Data held for a group of tests: the shipped data set (fixtures/, loaded by
+# load_curated), the API tests' world and the query-count tests' richer one,
+# each written once a run.
 #
-# It is loaded in a transaction left open while the tests asking for
-# `shipped_data` run, each in its own savepoint as usual (what one test
-# changes, the next does not see), and rolled back after the last of them, so
-# every other test still starts from an empty database. Those tests run last
-# (pytest_collection_modifyitems below), one after the other: the data is
-# loaded once. Run in another order (-p randomly, --ff), it is loaded again
-# for each run of consecutive tests that need it, never seen by the others.
+# It is written in a transaction left open while the tests asking for it run,
+# each in its own savepoint as usual (what one test changes, the next does
+# not see), and rolled back after the last of them, so every other test still
+# starts from an empty database. The tests of each group run one after the
+# other, after the rest (pytest_collection_modifyitems below): each data set
+# is written once. Run in another order (-p randomly, --ff), it is written
+# again for each run of consecutive tests that need it, never seen by others.
 
 
-class _ShippedData:
-    def __init__(self, blocker):
+class HeldData:
+    """Rows written by fill() in a transaction opened outside any test and
+    held open while the tests using them run; unload() rolls it back."""
+
+    def __init__(self, blocker, fill):
         self.blocker = blocker
+        self.fill = fill
         self.atomic = None
+        self.value = None
 
     def load(self):
         if self.atomic is None:
             with self.blocker.unblock():
                 self.atomic = transaction.atomic()
                 self.atomic.__enter__()
-                call_command("load_curated", verbosity=0)
+                self.value = self.fill()
 
     def unload(self):
         if self.atomic is not None:
             with self.blocker.unblock():
                 transaction.set_rollback(True)
                 self.atomic.__exit__(None, None, None)
-            self.atomic = None
+            self.atomic = self.value = None
 
 
-_shipped: _ShippedData | None = None
+# By the session fixture that writes it; in the order the groups run.
+HELD = ["held_world", "held_rich_world", "shipped_data"]
+_held: dict[str, HeldData] = {}
 
 
-def _needs_shipped_data(item) -> bool:
-    return "shipped_data" in getattr(item, "fixturenames", ())
+def _held_for(item) -> str | None:
+    names = getattr(item, "fixturenames", ())
+    return next((name for name in HELD if name in names), None)
+
+
+def _unload_all_but(name: str | None) -> None:
+    for other, held in _held.items():
+        if other != name:
+            held.unload()
+
+
+def _hold(name: str, blocker, fill):
+    """Session-scoped, so set up before the test's own transaction."""
+    _unload_all_but(name)
+    held = _held[name] = HeldData(blocker, fill)
+    held.load()
+    yield held
+    held.unload()
+    del _held[name]
 
 
 @pytest.fixture(scope="session")
 def shipped_data(django_db_setup, django_db_blocker):
-    """The shipped curated data set, in the test database (see above).
+    """The shipped curated data set, in the test database (see above); ask for
+    it along with `db` (or the django_db mark) as usual."""
+    yield from _hold(
+        "shipped_data",
+        django_db_blocker,
+        lambda: call_command("load_curated", verbosity=0),
+    )
 
-    Session-scoped so that it is set up before the test's own transaction;
-    tests ask for it along with `db` (or the django_db mark) as usual."""
-    global _shipped
-    _shipped = _ShippedData(django_db_blocker)
-    _shipped.load()
-    yield
-    _shipped.unload()
-    _shipped = None
+
+@pytest.fixture(scope="session")
+def held_world(django_db_setup, django_db_blocker):
+    from tests.api_clients import build_world
+
+    yield from _hold("held_world", django_db_blocker, build_world)
+
+
+def _group(item) -> int:
+    name = _held_for(item)
+    return HELD.index(name) + 1 if name else 0
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     # After pytest-django's own ordering, which the stable sort keeps.
-    items.sort(key=_needs_shipped_data)
+    items.sort(key=_group)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
-    if _shipped is not None and _needs_shipped_data(item):
-        _shipped.load()  # again, when other tests ran since it was unloaded
+    name = _held_for(item)
+    _unload_all_but(name)
+    if name in _held:
+        _held[name].load()  # again, when other tests ran since it was unloaded
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     result = yield  # the test's own fixtures (and transaction) are gone now
-    if _shipped and nextitem and not _needs_shipped_data(nextitem):
-        _shipped.unload()
+    if nextitem is not None:
+        _unload_all_but(_held_for(nextitem))
     return result

@@ -90,13 +90,15 @@ def test_changelist_query_count_does_not_grow_with_rows(curator_client, model):
         MAKERS[model]()
     with CaptureQueriesContext(connection) as three:
         assert curator_client.get(url).status_code == 200
-    for _ in range(27):
+    # A query for each row would show as 7 more (building 27 more rows, as
+    # this did, cost seconds a model and showed nothing more).
+    for _ in range(7):
         MAKERS[model]()
-    with CaptureQueriesContext(connection) as thirty:
+    with CaptureQueriesContext(connection) as ten:
         response = curator_client.get(url)
     assert response.status_code == 200
-    assert response.context["cl"].result_count >= 30
-    assert len(thirty) == len(three), [q["sql"] for q in thirty.captured_queries]
+    assert response.context["cl"].result_count >= 10
+    assert len(ten) == len(three), [q["sql"] for q in ten.captured_queries]
 
 
 def test_search_finds_agents_by_alias_and_identifier(curator_client):

@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from references.models import CitationAuthor
 from tests.api_clients import token_client
 from tests.conftest import (
+    _hold,
     make_agent,
     make_approval,
     make_author,
@@ -49,6 +50,17 @@ def rich_world(rows: int = 3) -> None:
         make_evidence(agents=agents[:1], mechanism=parent, status="DRAFT")
 
 
+@pytest.fixture(scope="session")
+def held_rich_world(django_db_setup, django_db_blocker):
+    yield from _hold("held_rich_world", django_db_blocker, rich_world)
+
+
+@pytest.fixture
+def rich(db, held_rich_world):
+    """rich_world(), written once for all the tests asking for it (see
+    tests/conftest.py), each in its own transaction as usual."""
+
+
 # Anonymous reading. Each list: 1 COUNT, 1 page, then one query per
 # prefetched relation; no query per row. Each detail: the row, then the same
 # prefetches.
@@ -70,8 +82,7 @@ LISTS = {
 
 
 @pytest.mark.parametrize("resource", LISTS)
-def test_list_queries_do_not_grow_with_the_page(anon, resource):
-    rich_world()
+def test_list_queries_do_not_grow_with_the_page(anon, resource, rich):
     expected = LISTS[resource]
     small = queries(anon, f"/api/v1/{resource}/?page_size=1")
     large = queries(anon, f"/api/v1/{resource}/?page_size=100")
@@ -94,17 +105,15 @@ DETAILS = {
 
 
 @pytest.mark.parametrize("resource", DETAILS)
-def test_detail_queries_do_not_grow_with_relations(anon, resource):
-    rich_world(rows=1)
+def test_detail_queries_do_not_grow_with_relations(anon, resource, rich):
     identifier = DETAILS[resource]()
     # The object (with its counts and joins), then one query per prefetch.
     expected = LISTS[resource] - 1
     assert queries(anon, f"/api/v1/{resource}/{identifier}/") == expected
 
 
-def test_filters_and_search_add_a_fixed_number_of_queries(anon):
-    rich_world()
-    slugs = ",".join(Agent.objects.values_list("slug", flat=True)[:2])
+def test_filters_and_search_add_a_fixed_number_of_queries(anon, rich):
+    slugs = ",".join(Agent.objects.order_by("pk").values_list("slug", flat=True)[:2])
     # One more to check the agent slugs exist; the filter is a subquery.
     for size in (1, 100):
         url = f"/api/v1/evidence/?page_size={size}&agent={slugs}"
@@ -113,8 +122,7 @@ def test_filters_and_search_add_a_fixed_number_of_queries(anon):
         assert queries(anon, url) == LISTS["citations"]
 
 
-def test_curator_lists_cost_authentication_and_permissions_once(curator):
-    rich_world()
+def test_curator_lists_cost_authentication_and_permissions_once(curator, rich):
     client = token_client(curator)
     # Token and its user; the user's other tokens (knox cleans expired ones);
     # the user's permissions and their groups' (may they see drafts?).
@@ -124,8 +132,7 @@ def test_curator_lists_cost_authentication_and_permissions_once(curator):
         assert queries(client, url) == LISTS["evidence"] + extra
 
 
-def test_citation_export_queries_do_not_grow_with_the_page(anon):
-    rich_world()
+def test_citation_export_queries_do_not_grow_with_the_page(anon, rich):
     for _ in range(3):
         citation = make_citation()
         CitationAuthor.objects.create(
@@ -145,13 +152,14 @@ def test_agent_target_rows_are_not_fetched_one_by_one(anon):
 
 
 @pytest.mark.parametrize("resource", LISTS)
-def test_the_plain_field_short_cut_writes_what_drf_would(anon, resource, monkeypatch):
+def test_the_plain_field_short_cut_writes_what_drf_would(
+    anon, resource, monkeypatch, rich
+):
     """PlainFieldsMixin copies plain values itself: the JSON is DRF's own."""
     from rest_framework import serializers
 
     from her2db.api.serializers import PlainFieldsMixin
 
-    rich_world(rows=2)
     url = f"/api/v1/{resource}/?page_size=100"
     fast = anon.get(url).json()
     monkeypatch.setattr(
