@@ -7,7 +7,8 @@ from her2db.api import (
     choices_filter,
 )
 
-from .models import Author, Citation, normalise_doi, validate_pmid
+from .identifiers import normalise_doi, validate_pmid
+from .models import Author, Citation
 
 
 class CitationFilter(SearchFilterSet):

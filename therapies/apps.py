@@ -9,10 +9,14 @@ class TherapiesConfig(AppConfig):
     def ready(self):
         from simple_history.signals import post_create_historical_record
 
+        from references.importers import registry
         from references.signals import bulk_history_created
 
         from .changes import record_change, record_changes
         from .groups import sync_groups
+        from .importers.ctgov import CtgovImporter
+
+        registry.register(CtgovImporter)
 
         # After migrate, when every curated model's permissions exist.
         post_migrate.connect(sync_groups, sender=self, dispatch_uid="her2db_groups")

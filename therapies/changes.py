@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import prefetch_related_objects
 
-from references.importing import insert_objects
+from references.importers.sql import insert_rows
 from references.models import Author, Citation, CitationAuthor
 
 from .models import (
@@ -134,7 +134,7 @@ def record_changes(sender, instances, history_date, using=None, **kwargs):
         instances = list(firsts.values())
         prefetch_related_objects(instances, parent.name)  # one query, not one a row
     entries = (entry_for(instance, created) for instance in instances)
-    insert_objects(ChangeEntry, [e for e in entries if e is not None], using)
+    insert_rows(ChangeEntry, [e for e in entries if e is not None], using)
 
 
 @dataclass(frozen=True)

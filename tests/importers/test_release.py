@@ -20,8 +20,8 @@ from tests.conftest import (
     make_mechanism,
     make_trial,
 )
-from therapies.management.commands.export_release import NOT_RELEASED, TABLES
 from therapies.models import Agent, AgentAlias, Evidence
+from therapies.releases import NOT_RELEASED, TABLES
 
 from .conftest import DATA, run
 
