@@ -22,7 +22,8 @@ validate_doi = RegexValidator(
 )
 validate_pmcid = RegexValidator(PMCID_RE, 'A PMCID looks like "PMC5705202".')
 
-DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:")
+DOI_RESOLVER = "https://doi.org/"
+DOI_PREFIXES = (DOI_RESOLVER, "http://doi.org/", "https://dx.doi.org/", "doi:")
 
 
 def normalise_doi(value: str | None) -> str:

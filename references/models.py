@@ -3,7 +3,13 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from .identifiers import NORMALISERS, validate_doi, validate_pmcid, validate_pmid
+from .identifiers import (
+    DOI_RESOLVER,
+    NORMALISERS,
+    validate_doi,
+    validate_pmcid,
+    validate_pmid,
+)
 from .publication_types import PublicationType
 
 CITEKEY_RE = r"^[A-Za-z][A-Za-z0-9_:+-]*$"
@@ -253,7 +259,7 @@ class Citation(TimeStampedModel):
 
     @property
     def doi_url(self) -> str:
-        return f"https://doi.org/{self.doi}" if self.doi else ""
+        return f"{DOI_RESOLVER}{self.doi}" if self.doi else ""
 
     @property
     def pmc_url(self) -> str:

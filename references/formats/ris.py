@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import rispy
 
+from references.identifiers import normalise_pmcid
 from references.publication_types import PublicationType
 
 from .common import BOM, DASH, FormatError, ParsedCitation, _finish, _join
@@ -162,7 +163,7 @@ def _from_ris(record: dict[str, Any], number: int) -> ParsedCitation:
         pages=f"{start_page}-{end_page}" if start_page and end_page else start_page,
         doi=first("doi"),
         pmid=accession if is_pmid else "",
-        pmcid=custom2 if custom2.upper().startswith("PMC") else "",
+        pmcid=custom2 if normalise_pmcid(custom2).startswith("PMC") else "",
         url=next(iter(record.get("urls", [])), ""),
         abstract=first("abstract", "notes_abstract"),
         publication_type=RIS_IMPORT_TYPES.get(

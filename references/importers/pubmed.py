@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 
 from lxml import etree
 
-from references.identifiers import PMID_RE
+from references.identifiers import PMID_RE, normalise_pmid
 from references.publication_types import PublicationType
 
 from .background import read_in_background
@@ -300,7 +300,7 @@ class PubMedImporter(Importer):
 
     def fetch_urls(self, ids: list[str]) -> list[tuple[str, str]]:
         """One efetch request for every PMID (E-utilities takes 200 at a time)."""
-        pmids = list(dict.fromkeys(i.strip() for i in ids))
+        pmids = list(dict.fromkeys(normalise_pmid(i) for i in ids))
         bad = [i for i in pmids if not re.match(PMID_RE, i)]
         if bad:
             raise ImportFailed(f"Not a PMID: {', '.join(bad)} (digits only).")
