@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from references.signals import bulk_history_created
 
-from .sql import copy_created_history, insert_rows
+from .sql import copy_created_history, insert_rows, read_back_pks
 from .written import WrittenIds
 
 CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
@@ -198,35 +198,53 @@ class ImportContext:
         self.stamp(obj).save()
         return (CREATED, []) if adding else (UPDATED, changed)
 
-    def bulk_create(
-        self, model: type[models.Model], objs: list, rows: Q | None = None
-    ) -> list:
-        """Insert new, validated rows and their "created" history rows,
-        attributed to this run.
-
-        The rows go in with Django's ``bulk_create``, which sets their
-        primary keys; or, given ``rows`` (a filter that finds exactly them,
-        such as the author links of new citations), with ``importers.sql``'s
-        ``insert_rows``, which compiles nothing per value. The history rows
-        are copied by the database (``importers.sql``): simple-history's
-        ``bulk_history_create`` builds them one by one in Python, which
-        halved the rate of ``make bench-import``.
-        """
+    def bulk_create(self, model: type[models.Model], objs: list) -> list:
+        """Insert new, validated rows with Django's ``bulk_create`` (which
+        sets their primary keys) and their "created" history rows."""
         if not objs:
             return []
-        using, when = router.db_for_write(model), timezone.now()
+        using = router.db_for_write(model)
+        model._default_manager.using(using).bulk_create(objs, batch_size=BATCH)
+        self._copy_history(model, objs, self._by_pk(objs), using)
+        return objs
+
+    def insert(
+        self,
+        model: type[models.Model],
+        objs: list,
+        *,
+        key: tuple[str, ...] = (),
+        rows: Q | None = None,
+    ) -> list:
+        """Insert new, validated rows by hand (``importers.sql``), where
+        ``make bench-import`` showed ``bulk_create`` too slow: the authors
+        and the author links of new citations. Their "created" history rows
+        are found by their primary keys, read back by the unique ``key``
+        (attnames), or by ``rows``, a filter that finds exactly them."""
+        if not objs:
+            return []
+        using = router.db_for_write(model)
+        insert_rows(model, objs, using)
+        if key:
+            read_back_pks(model, objs, key, using)
+        selections = [rows] if rows is not None else self._by_pk(objs)
+        self._copy_history(model, objs, selections, using)
+        return objs
+
+    @staticmethod
+    def _by_pk(objs: list) -> list[Q]:
+        batches = (objs[i : i + BATCH] for i in range(0, len(objs), BATCH))
+        return [Q(pk__in=[obj.pk for obj in batch]) for batch in batches]
+
+    def _copy_history(self, model, objs: list, selections: list[Q], using) -> None:
+        # Copied by the database (importers.sql): simple-history's
+        # bulk_history_create builds each row in Python, which halved the
+        # rate of make bench-import.
+        when = timezone.now()
         user_id = self.user.pk if self.user is not None else None
-        if rows is None:
-            model._default_manager.using(using).bulk_create(objs, batch_size=BATCH)
-            batches = [objs[i : i + BATCH] for i in range(0, len(objs), BATCH)]
-            selections = [Q(pk__in=[obj.pk for obj in batch]) for batch in batches]
-        else:
-            insert_rows(model, objs, using)
-            selections = [rows]
         for selected in selections:
             copy_created_history(model, selected, when, self.reason, user_id, using)
         self._announce(model, objs, when)
-        return objs
 
     def record_history(self, model: type[models.Model], objs: list) -> None:
         """Write "created" history rows for rows saved without history."""

@@ -306,7 +306,7 @@ class CitationWriter:
                         plan.record, f"author {family!r}: {describe_error(error)}"
                     ) from None
                 missing.append(author)
-        self.ctx.bulk_create(Author, missing)
+        self.ctx.insert(Author, missing, key=("family_name", "given_name"))
         found.update({(a.family_name, a.given_name): a.pk for a in missing})
         self.authors = found
 
@@ -357,7 +357,7 @@ class CitationWriter:
                 plan.citation.replace_authors(authors, stamp=self.ctx.stamp)
         # Every link of a new citation is new: their history is found by that.
         new_ids = [p.citation.pk for p in plans if p.status == CREATED]
-        self.ctx.bulk_create(CitationAuthor, links, rows=Q(citation__in=new_ids))
+        self.ctx.insert(CitationAuthor, links, rows=Q(citation__in=new_ids))
 
     def _link_trials(self, plans: list[_Plan]) -> None:
         wanted = {nct for p in plans for nct in p.record.nct_ids}

@@ -8,7 +8,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Q
 
-from references.importers.sql import copy_created_history, insert_rows
+from references.importers.sql import copy_created_history, insert_rows, read_back_pks
 from references.models import Author, Citation, CitationAuthor
 from tests.conftest import make_author, make_citation
 from therapies.models import ChangeEntry
@@ -82,11 +82,51 @@ def test_insert_rows_stores_each_type_as_bulk_create_does(field, value):
     assert getattr(read, field) == value
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("family_name", "Müller-Lüdenscheidt"),  # CharField
+        ("is_collective", True),  # BooleanField
+        ("is_collective", False),
+    ],
+)
+def test_insert_rows_stores_authors_as_bulk_create_does(field, value):
+    # created_at and updated_at (auto_now DateTimeFields) are set at the
+    # insert, by each of them; they are compared apart.
+    names = iter(range(1000))
+
+    def author():
+        values = {"family_name": "Smith", "given_name": f"J{next(names)}"}
+        return Author(**{**values, field: value})
+
+    by_hand, by_orm = inserted_both_ways(Author, author)
+    columns = [f.attname for f in Author._meta.concrete_fields if not f.primary_key]
+    stamps = [columns.index("created_at"), columns.index("updated_at")]
+    assert [v for i, v in enumerate(by_hand) if i not in stamps] == [
+        v if name != "given_name" else "J0"
+        for i, (name, v) in enumerate(zip(columns, by_orm, strict=True))
+        if i not in stamps
+    ]
+    first, second = Author.objects.order_by("pk")
+    assert getattr(first, field) == value
+    assert first.created_at == first.updated_at <= second.created_at
+
+
+def test_read_back_pks_gives_inserted_rows_their_keys():
+    authors = [Author(family_name="Smith", given_name=g) for g in ("A", "B")]
+    insert_rows(Author, authors, connection.alias)
+    read_back_pks(Author, authors, ("family_name", "given_name"), connection.alias)
+    assert [a.pk for a in authors] == list(
+        Author.objects.order_by("given_name").values_list("pk", flat=True)
+    )
+    assert not authors[0]._state.adding
+
+
 def test_insert_rows_refuses_a_type_it_does_not_handle():
-    # Author has a BooleanField (is_collective).
-    with pytest.raises(ImproperlyConfigured, match="is_collective"):
-        insert_rows(Author, [Author(family_name="Smith")], connection.alias)
-    assert not Author.objects.exists()
+    # A citation has text, dates and a URL.
+    with pytest.raises(ImproperlyConfigured, match="insert_rows cannot write"):
+        insert_rows(Citation, [Citation(citekey="A2020")], connection.alias)
+    assert not Citation.objects.exists()
 
 
 def history_rows(model, obj) -> list[tuple]:
