@@ -32,8 +32,7 @@ from tqdm import tqdm
 
 from references.signals import bulk_history_created
 
-from .sql import copy_created_history, insert_rows, read_back_pks
-from .written import WrittenIds
+from .sql import WrittenIds, copy_created_history, insert_rows, read_back_pks
 
 CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
 STATUSES = (CREATED, UPDATED, UNCHANGED, SKIPPED)

@@ -24,6 +24,9 @@ import's "created" history rows are copied here.
   copied columns keep their stored values.
 - ``insert_rows``: an executemany of new rows, values prepared once each
   (``read_back_pks`` finds their keys when they are needed).
+
+``WrittenIds`` keeps an import's citation ids in a temporary table, for
+memory rather than speed.
 """
 
 from collections.abc import Iterable
@@ -31,9 +34,11 @@ from datetime import datetime
 from functools import lru_cache, partial
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connections, models
+from django.db import connections, models, router
 from django.db.models import Q, Value
 from django.utils import timezone
+
+from references.models import Citation
 
 
 def copy_created_history(
@@ -159,3 +164,56 @@ def read_back_pks(
         obj.pk = found[tuple(getattr(obj, name) for name in key)]
         obj._state.adding = False
         obj._state.db = using
+
+
+WRITTEN_TABLE = "her2db_import_written"
+
+
+class WrittenIds:
+    """The ids of the citations an import has written or found up to date.
+
+    Kept in a temporary table of the import's transaction, not in memory, so
+    that an import's memory does not grow with its file. The table goes
+    with the transaction if the import fails, and is dropped when it ends.
+    """
+
+    def __init__(self):
+        self.using = router.db_for_write(Citation)
+        self.exists = False
+
+    def add(self, ids: Iterable[int]) -> None:
+        rows = [(pk,) for pk in ids if pk is not None]
+        if not rows:
+            return
+        with connections[self.using].cursor() as cursor:
+            if not self.exists:
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {WRITTEN_TABLE} (id bigint PRIMARY KEY)"
+                )
+                self.exists = True
+            cursor.executemany(
+                f"INSERT INTO {WRITTEN_TABLE} (id) VALUES (%s) ON CONFLICT DO NOTHING",
+                rows,
+            )
+
+    def among(self, ids: Iterable[int]) -> set[int]:
+        """Those of ``ids`` that are in the set."""
+        ids = [pk for pk in ids if pk is not None]
+        if not self.exists or not ids:
+            return set()
+        found = set()
+        with connections[self.using].cursor() as cursor:
+            for start in range(0, len(ids), BATCH):
+                batch = ids[start : start + BATCH]
+                marks = ", ".join(["%s"] * len(batch))
+                cursor.execute(
+                    f"SELECT id FROM {WRITTEN_TABLE} WHERE id IN ({marks})", batch
+                )
+                found.update(pk for (pk,) in cursor.fetchall())
+        return found
+
+    def drop(self) -> None:
+        if self.exists:
+            with connections[self.using].cursor() as cursor:
+                cursor.execute(f"DROP TABLE {WRITTEN_TABLE}")
+            self.exists = False

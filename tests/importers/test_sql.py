@@ -8,7 +8,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Q
 
-from references.importers.sql import copy_created_history, insert_rows, read_back_pks
+from references.importers.sql import (
+    WrittenIds,
+    copy_created_history,
+    insert_rows,
+    read_back_pks,
+)
 from references.models import Author, Citation, CitationAuthor
 from tests.conftest import make_author, make_citation
 from therapies.models import ChangeEntry
@@ -169,3 +174,13 @@ def test_copied_history_is_what_bulk_history_create_writes(with_user, curator):
         )
         copied, by_library = history_rows(model, obj)
         assert copied == by_library
+
+
+def test_written_ids_remembers_ids_until_dropped():
+    written = WrittenIds()
+    assert written.among([1, 2]) == set()
+    written.add([1, 2, None])
+    written.add([2, 3])  # again: no error
+    assert written.among([2, 3, 4, None]) == {2, 3}
+    written.drop()
+    assert written.among([2]) == set()
