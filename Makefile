@@ -57,7 +57,7 @@ bench-import: install
 	export DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$$tmp/bench.sqlite3}; \
 	export DEBUG=False SECRET_KEY=bench-only-not-secret; \
 	$(PY) manage.py migrate --no-input -v 0 && \
-	$(PY) manage.py bench_import --records $(RECORDS); \
+	$(PY) -m tests.bench.imports --records $(RECORDS); \
 	status=$$?; rm -rf $$tmp; exit $$status
 
 # The API against its floor (the same bytes from SQL and orjson), on a

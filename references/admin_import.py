@@ -1,13 +1,13 @@
 """The admin's upload page: preview an import file's changes, then confirm.
 
 A curator uploads a PubMed XML, ClinicalTrials.gov JSON, BibTeX, RIS or
-CSL-JSON file. The page runs the matching import command as a dry run and
-shows, record by record, what would change; the file waits in a private
-temporary directory (its name in the session) until the curator confirms,
-when the same command runs for real with the curator as the history's user.
+CSL-JSON file. The page runs the matching importer as a dry run and shows,
+record by record, what would change; the file waits in a private temporary
+directory (its name in the session) until the curator confirms, when the
+same importer runs for real with the curator as the history's user.
 
-The importers are found by command name, so this module needs no import of
-the apps that define them (references knows nothing of therapies).
+The importers are found in the registry (references.importers.registry),
+where each app puts its own: references knows nothing of therapies.
 """
 
 import secrets
@@ -18,22 +18,18 @@ from pathlib import Path
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.core.management import get_commands, load_command_class
-from django.core.management.base import CommandError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+
+from .importers import registry
+from .importers.base import ImportFailed
 
 SESSION_KEY = "her2db_pending_imports"
 UPLOAD_DIR = Path(tempfile.gettempdir()) / "her2db-uploads"
 MAX_BYTES = 50 * 1024 * 1024
 STALE_SECONDS = 24 * 3600
 
-KINDS = {
-    "pubmed": ("import_pubmed", "PubMed efetch XML (.xml)"),
-    "ctgov": ("import_ctgov", "ClinicalTrials.gov API v2 study JSON (.json)"),
-    "citations": ("import_citations", "BibTeX (.bib), RIS (.ris) or CSL-JSON (.json)"),
-}
 SUFFIXES = {".xml", ".json", ".bib", ".bibtex", ".ris"}
 
 
@@ -46,9 +42,9 @@ def detect_kind(name: str, head: bytes) -> str:
     return "citations"
 
 
-def importer(kind: str):
-    name = KINDS[kind][0]
-    return load_command_class(get_commands()[name], name)
+def kinds() -> dict[str, str]:
+    """The registered importers: name -> the files they take."""
+    return {i.name: i.description for i in registry.all_importers()}
 
 
 class UploadForm(forms.Form):
@@ -56,11 +52,11 @@ class UploadForm(forms.Form):
         help_text="PubMed XML (efetch), ClinicalTrials.gov JSON (API v2), "
         "BibTeX, RIS or CSL-JSON."
     )
-    kind = forms.ChoiceField(
-        choices=[("", "Tell from the file")] + [(k, v[1]) for k, v in KINDS.items()],
-        required=False,
-        label="File type",
-    )
+    kind = forms.ChoiceField(choices=[], required=False, label="File type")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", "Tell from the file"), *kinds().items()]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -87,14 +83,14 @@ def import_view(request):
         head = upload.read(4096)
         upload.seek(0)
         kind = form.cleaned_data["kind"] or detect_kind(upload.name, head)
-        command = importer(kind)
-        _require(request, command)
+        importer = registry.get(kind)
+        _require(request, importer)
         path = _store(upload)
         try:
-            summary = command.import_files(
+            summary = importer.import_files(
                 [path], dry_run=True, user=request.user, progress=False
             )
-        except CommandError as error:
+        except ImportFailed as error:
             path.unlink(missing_ok=True)
             form.add_error("file", _strip(str(error), path, upload.name))
         else:
@@ -107,7 +103,7 @@ def import_view(request):
                 summary=summary,
                 token=token,
                 name=upload.name,
-                kind=KINDS[kind][1],
+                kind=importer.description,
             )
     return _render(request, "Import papers and trials", form=form)
 
@@ -123,16 +119,16 @@ def _confirm_or_cancel(request, pending):
         if "confirm" not in request.POST:
             messages.info(request, f"Nothing was imported from {item['name']}.")
             return redirect(reverse("admin-import"))
-        command = importer(item["kind"])
-        _require(request, command)
+        importer = registry.get(item["kind"])
+        _require(request, importer)
         try:
-            summary = command.import_files(
+            summary = importer.import_files(
                 [path],
                 user=request.user,
                 reason=f"admin upload {item['name']}"[:100],
                 progress=False,
             )
-        except CommandError as error:
+        except ImportFailed as error:
             messages.error(request, _strip(str(error), path, item["name"]))
             return redirect(reverse("admin-import"))
         return _render(
@@ -142,8 +138,8 @@ def _confirm_or_cancel(request, pending):
         path.unlink(missing_ok=True)
 
 
-def _require(request, command) -> None:
-    if not all(request.user.has_perm(p) for p in command.permissions):
+def _require(request, importer) -> None:
+    if not all(request.user.has_perm(p) for p in importer.permissions):
         raise PermissionDenied
 
 
@@ -168,5 +164,5 @@ def _strip(message: str, path: Path, name: str) -> str:
 
 
 def _render(request, title, **context):
-    context.update(admin.site.each_context(request), title=title, kinds=KINDS)
+    context.update(admin.site.each_context(request), title=title, kinds=kinds())
     return TemplateResponse(request, "references/admin_import.html", context)

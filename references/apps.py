@@ -7,3 +7,8 @@ class ReferencesConfig(AppConfig):
 
     def ready(self):
         from . import resources  # noqa: F401  (declares the app's resources)
+        from .importers import registry
+        from .importers.citations import CitationsImporter
+        from .importers.pubmed import PubMedImporter
+
+        registry.register(PubMedImporter, CitationsImporter)

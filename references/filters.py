@@ -1,4 +1,8 @@
+from collections.abc import Iterable
+from typing import Any
+
 import django_filters
+from django.http import QueryDict
 
 from her2db.api.filters import (
     BooleanFilter,
@@ -7,7 +11,8 @@ from her2db.api.filters import (
     choices_filter,
 )
 
-from .models import Citation, normalise_doi, validate_pmid
+from .identifiers import normalise_doi, validate_pmid
+from .models import Citation
 
 
 class CitationFilter(SearchFilterSet):
@@ -39,3 +44,33 @@ class CitationFilter(SearchFilterSet):
 
     def filter_doi(self, queryset, name, value):
         return queryset.filter(doi__in=[normalise_doi(v) for v in value])
+
+
+def select_citations(params: dict[str, Any], citekeys: Iterable[str] = ()) -> list:
+    """The citations ``CitationFilter`` selects with ``params`` (the API's
+    query parameters), among ``citekeys`` if given, with their authors.
+
+    ValueError for a parameter the filter refuses or a citekey that is not
+    there.
+    """
+    citekeys = list(citekeys)
+    queryset = Citation.objects.with_authors()
+    if citekeys:
+        queryset = queryset.filter(citekey__in=citekeys)
+    data = QueryDict(mutable=True)
+    for name, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        data.setlist(name, [str(v) for v in values])
+    filterset = CitationFilter(data, queryset=queryset)
+    if not filterset.is_valid():
+        raise ValueError(
+            "; ".join(
+                f"{name}: {' '.join(messages)}"
+                for name, messages in filterset.errors.items()
+            )
+        )
+    citations = list(filterset.qs.order_by("citekey"))
+    missing = set(citekeys) - {c.citekey for c in citations}
+    if missing:
+        raise ValueError(f"No citation with citekey {', '.join(sorted(missing))}.")
+    return citations

@@ -10,19 +10,18 @@ from her2db.models import (
     unique_when_set,
 )
 
-PMID_RE = r"^[1-9][0-9]{0,8}$"
-DOI_RE = r"^10\.[0-9]{4,9}/\S+$"
-PMCID_RE = r"^PMC[0-9]{1,9}$"
+from .identifiers import (
+    DOI_RESOLVER,
+    NORMALISERS,
+    validate_doi,
+    validate_pmcid,
+    validate_pmid,
+)
+from .publication_types import PublicationType
+
 CITEKEY_RE = r"^[A-Za-z][A-Za-z0-9_:+-]*$"
 ORCID_RE = r"^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$"
 
-validate_pmid = RegexValidator(
-    PMID_RE, "A PMID is a positive number of up to 9 digits."
-)
-validate_doi = RegexValidator(
-    DOI_RE, 'A DOI looks like "10.1056/nejmoa1113216", with no resolver prefix.'
-)
-validate_pmcid = RegexValidator(PMCID_RE, 'A PMCID looks like "PMC5705202".')
 validate_citekey = RegexValidator(
     CITEKEY_RE,
     "A citekey starts with a letter and holds only letters, digits and _ : + -.",
@@ -30,17 +29,6 @@ validate_citekey = RegexValidator(
 validate_orcid = RegexValidator(
     ORCID_RE, 'An ORCID iD looks like "0000-0002-1825-0097".'
 )
-
-DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:")
-
-
-def normalise_doi(value: str) -> str:
-    """Lower-case a DOI and strip any resolver prefix (DOIs are case-insensitive)."""
-    value = (value or "").strip()
-    for prefix in DOI_PREFIXES:
-        if value.lower().startswith(prefix):
-            value = value[len(prefix) :]
-    return value.lower()
 
 
 class Author(TimeStampedModel, NaturalKeyModel):
@@ -102,14 +90,7 @@ class CitationManager(NaturalKeyManager.from_queryset(CitationQuerySet)):
 class Citation(TimeStampedModel, NaturalKeyModel):
     """One scholarly source: a paper, abstract, chapter, label or guideline."""
 
-    class PublicationType(models.TextChoices):
-        JOURNAL_ARTICLE = "JOURNAL_ARTICLE", "Journal article"
-        REVIEW = "REVIEW", "Review"
-        CONFERENCE_ABSTRACT = "CONFERENCE_ABSTRACT", "Conference abstract"
-        BOOK_CHAPTER = "BOOK_CHAPTER", "Book chapter"
-        PREPRINT = "PREPRINT", "Preprint"
-        LABEL = "LABEL", "Label or guideline"
-        OTHER = "OTHER", "Other"
+    PublicationType = PublicationType
 
     citekey = models.CharField(
         max_length=64,
@@ -204,13 +185,40 @@ class Citation(TimeStampedModel, NaturalKeyModel):
         return self.citekey
 
     def save(self, *args, **kwargs):
-        self.doi = normalise_doi(self.doi)
-        self.pmcid = self.pmcid.strip().upper()
+        self.normalise()
         super().save(*args, **kwargs)
 
     def clean(self):
-        self.doi = normalise_doi(self.doi)
-        self.pmcid = self.pmcid.strip().upper()
+        self.normalise()
+
+    def normalise(self) -> None:
+        """Identifiers in their stored form (references.identifiers).
+
+        save() calls it; so do the importers, whose bulk inserts skip save().
+        """
+        for name, normalise in NORMALISERS.items():
+            setattr(self, name, normalise(getattr(self, name)))
+
+    def replace_authors(self, author_ids: list[int], stamp=None) -> None:
+        """Make the author list exactly ``author_ids``, in order, changing only
+        the positions that differ (each change saved with its history).
+
+        ``stamp(link)`` may attribute a link's history (an import's reason).
+        """
+        stamp = stamp or (lambda link: link)
+        links = {link.position: link for link in self.citation_authors.all()}
+        for position, author_id in enumerate(author_ids, start=1):
+            link = links.pop(position, None)
+            if link is None:
+                link = CitationAuthor(
+                    citation=self, author_id=author_id, position=position
+                )
+                stamp(link).save()
+            elif link.author_id != author_id:
+                link.author_id = author_id
+                stamp(link).save()
+        for link in links.values():
+            stamp(link).delete()
 
     @property
     def pubmed_url(self) -> str:
@@ -218,7 +226,7 @@ class Citation(TimeStampedModel, NaturalKeyModel):
 
     @property
     def doi_url(self) -> str:
-        return f"https://doi.org/{self.doi}" if self.doi else ""
+        return f"{DOI_RESOLVER}{self.doi}" if self.doi else ""
 
     @property
     def pmc_url(self) -> str:

@@ -1,7 +1,7 @@
 """Citations as CSL-JSON, BibTeX and RIS, chosen by ?format= or Accept.
 
 The views hand these renderers Citation objects (fetched with their authors)
-rather than serialized data; the writers live in references/formats.py.
+rather than serialized data; the writers live in references/formats/.
 """
 
 from rest_framework import renderers

@@ -3,7 +3,8 @@ from rest_framework import serializers
 from her2db.api.fields import PREFETCHED, LinkField, Summary
 from her2db.api.serializers import CuratedSerializer, RowSerializer
 
-from .models import Author, Citation, CitationAuthor, normalise_doi
+from .identifiers import normalise_doi
+from .models import Author, Citation
 
 
 class CitationSummary(Summary):
@@ -128,20 +129,12 @@ class CitationSerializer(CuratedSerializer):
     @staticmethod
     def save_authors(citation: Citation, authors: list[dict]) -> None:
         """Make the author list exactly `authors`, changing only what differs."""
-        current = {link.position: link for link in citation.citation_authors.all()}
-        for position, data in enumerate(authors, 1):
-            author, _ = Author.objects.get_or_create(
+        author_ids = [
+            Author.objects.get_or_create(
                 family_name=data["family_name"].strip(),
                 given_name=data.get("given_name", "").strip(),
                 defaults={"is_collective": data.get("is_collective", False)},
-            )
-            link = current.pop(position, None)
-            if link is None:
-                CitationAuthor.objects.create(
-                    citation=citation, author=author, position=position
-                )
-            elif link.author_id != author.pk:
-                link.author = author
-                link.save()
-        for link in current.values():
-            link.delete()
+            )[0].pk
+            for data in authors
+        ]
+        citation.replace_authors(author_ids)

@@ -10,13 +10,17 @@ class TherapiesConfig(AppConfig):
         from simple_history.signals import post_create_historical_record
 
         from her2db.search_index import sync_search_indexes
+        from references.importers import registry as importers
         from references.signals import bulk_history_created
 
         from . import resources  # noqa: F401  (declares the app's resources)
         from .changes import record_change, record_changes
         from .groups import sync_groups
+        from .importers.ctgov import CtgovImporter
         from .models import Evidence
         from .models.review import guard_links
+
+        importers.register(CtgovImporter)
 
         # After migrate, when every curated model's permissions exist.
         post_migrate.connect(sync_groups, sender=self, dispatch_uid="her2db_groups")

@@ -14,7 +14,7 @@ from django.db.models import prefetch_related_objects
 
 from her2db import operations
 from her2db.registry import registry
-from references.importing import insert_objects
+from references.importers.sql import insert_rows
 
 from .models import ChangeEntry
 
@@ -126,7 +126,7 @@ def record_changes(sender, instances, history_date, using=None, **kwargs):
         instances = list(firsts.values())
         prefetch_related_objects(instances, parent.name)  # one query, not one a row
     entries = (entry_for(instance, created) for instance in instances)
-    insert_objects(ChangeEntry, [e for e in entries if e is not None], using)
+    insert_rows(ChangeEntry, [e for e in entries if e is not None], using)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,15 @@ def curated_models(apps=global_apps):
                 yield model
 
 
+def curated_labels(app_label: str) -> list[str]:
+    """The app's curated models, history tables left out, in dependency order."""
+    return [
+        model._meta.label
+        for model in curated_models(global_apps)
+        if model._meta.app_label == app_label
+    ]
+
+
 def sync_groups(apps=global_apps, **kwargs) -> None:
     """Create or update the two groups; safe to run any number of times.
 

@@ -1,0 +1,1 @@
+"""Benchmarks, run by the Makefile; never collected by pytest (no test_ names)."""

@@ -172,6 +172,27 @@ def test_export_selects_and_picks_the_format_from_the_extension(exported, tmp_pa
     )
 
 
+def test_export_selects_as_the_api_filters_do(exported):
+    # The journal in any case, words in the authors' names too, and a year
+    # range from --since and --year together.
+    assert Citation.objects.get(citekey="Guo2018").journal == (
+        "J Med Imaging (Bellingham)"
+    )
+    journal = run("export_citations", journal="j med imaging (bellingham)")
+    assert journal.startswith("@article{Guo2018,") and journal.count("@") == 1
+    by_author = run("export_citations", search="Capaldi", format="csl")
+    assert '"id": "Guo2018"' in by_author and by_author.count('"id":') == 1
+    assert run("export_citations", year=2018, since=2019).strip() == ""
+    assert run("export_citations", year=2018, since=2017).count("@") == 1
+    doi = run("export_citations", doi=["https://doi.org/10.1117/1.JMI.5.2.026002"])
+    assert doi.count("@") == 1
+
+
+def test_export_with_a_bad_filter_value_is_refused(exported):
+    with pytest.raises(CommandError, match="pmid: A PMID is a positive number"):
+        run("export_citations", pmid=["PMC1"])
+
+
 def test_export_of_an_unknown_citekey_is_refused(exported):
     with pytest.raises(CommandError, match="No citation with citekey Nobody2000"):
         run("export_citations", citekey=["Guo2018", "Nobody2000"])

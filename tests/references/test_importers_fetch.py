@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core.management.base import CommandError
 
-import references.importing
+import references.importers.base
 from references.models import Citation
 from tests.importers import DATA, run
 from therapies.models import Trial
@@ -36,7 +36,7 @@ class Server:
 @pytest.fixture
 def served(monkeypatch):
     server = Server()
-    monkeypatch.setattr(references.importing, "urlopen", server.urlopen)
+    monkeypatch.setattr(references.importers.base, "urlopen", server.urlopen)
     return server
 
 

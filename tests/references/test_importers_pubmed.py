@@ -8,10 +8,10 @@ import os
 import re
 
 import pytest
-from django.core.management import load_command_class
 from django.core.management.base import CommandError
 
-from references.management.commands.import_pubmed import expand_pages
+from references.importers import registry
+from references.importers.pubmed import expand_pages
 from references.models import Author, Citation, CitationAuthor
 from tests.conftest import make_citation, make_trial
 from tests.importers import DATA, run, variant
@@ -344,7 +344,7 @@ def test_an_xml_file_of_another_kind_is_refused(tmp_path):
 
 
 def test_duplicate_in_a_later_chunk_is_skipped_too(tmp_path, monkeypatch):
-    import references.management.commands.import_pubmed as import_pubmed
+    import references.importers.pubmed as import_pubmed
 
     monkeypatch.setattr(import_pubmed, "CHUNK", 1)
     # The real record twice in one PubmedArticleSet, read one record a chunk.
@@ -357,13 +357,13 @@ def test_duplicate_in_a_later_chunk_is_skipped_too(tmp_path, monkeypatch):
 
 
 # Large files are read in a second process from the command line
-# (references.background); BACKGROUND_BYTES = 0 sends the test files there.
+# (references.importers.background); BACKGROUND_BYTES = 0 sends the test files there.
 
 
 @pytest.fixture
 def background(monkeypatch):
     """Every file read in a second process; the calls are counted."""
-    import references.management.commands.import_pubmed as import_pubmed
+    import references.importers.pubmed as import_pubmed
 
     calls = []
     read = import_pubmed.read_in_background
@@ -390,8 +390,8 @@ def test_reading_in_a_second_process_gives_the_same_citations(background):
     assert background == [GUO, CLAASSENS, OLIVERO_STREKAS]
     read_apart = citations_as_read()
     Citation.objects.all().delete()
-    ImportCommand = load_command_class("references", "import_pubmed")
-    ImportCommand.import_files([GUO, CLAASSENS, OLIVERO_STREKAS])  # one process
+    importer = registry.get("pubmed")
+    importer.import_files([GUO, CLAASSENS, OLIVERO_STREKAS])  # one process
     assert len(background) == 3
     assert citations_as_read() == read_apart and len(read_apart) == 4
 
@@ -414,7 +414,7 @@ def test_a_bad_record_read_in_a_second_process_names_it_and_writes_nothing(
 
 
 def test_a_reading_process_that_dies_is_reported(background, monkeypatch):
-    import references.management.commands.import_pubmed as import_pubmed
+    import references.importers.pubmed as import_pubmed
 
     def killed(path):
         os._exit(3)  # as if the reading process ran out of memory

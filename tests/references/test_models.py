@@ -2,7 +2,8 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from references.models import Author, Citation, CitationAuthor, normalise_doi
+from references.identifiers import normalise_doi
+from references.models import Author, Citation, CitationAuthor
 from tests.conftest import errors_of, make_author, make_citation
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from references.models import Author, Citation
 from tests.conftest import make_author, make_mechanism, make_trial
-from therapies.management.commands.check_data import find_problems
+from therapies.checks import find_problems
 from therapies.models import Agent, Evidence, Mechanism, Target, Trial, TrialArm
 
 pytestmark = pytest.mark.django_db

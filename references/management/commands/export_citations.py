@@ -1,9 +1,9 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Q
 
 from references import formats
+from references.filters import select_citations
 from references.models import Citation
 
 WRITERS = {
@@ -12,12 +12,23 @@ WRITERS = {
     "ris": formats.to_ris,
 }
 EXTENSIONS = {".json": "csl", ".bib": "bibtex", ".ris": "ris"}
+# Options that are the API's citation filters (references.filters), by the
+# name of the filter.
+FILTERS = {
+    "pmid": "pmid",
+    "doi": "doi",
+    "since": "year_min",
+    "journal": "journal",
+    "publication_type": "publication_type",
+    "search": "search",
+    "retracted": "retracted",
+}
 
 
 class Command(BaseCommand):
     help = (
         "Write citations as CSL-JSON, BibTeX or RIS (the API's formats), all of "
-        "them or those the options select."
+        "them or those the options select, as the API's citation filters do."
     )
 
     def add_arguments(self, parser):
@@ -34,16 +45,19 @@ class Command(BaseCommand):
             "--citekey", action="append", default=[], help="Repeat for several."
         )
         parser.add_argument("--pmid", action="append", default=[])
-        parser.add_argument("--doi", action="append", default=[])
+        parser.add_argument("--doi", action="append", default=[], help="Any case.")
         parser.add_argument("--year", type=int, help="Published this year.")
         parser.add_argument("--since", type=int, metavar="YEAR")
-        parser.add_argument("--journal", help="Journal abbreviation, exactly.")
+        parser.add_argument("--journal", help="Journal abbreviation, any case.")
         parser.add_argument(
             "--type",
             choices=Citation.PublicationType.values,
             dest="publication_type",
         )
-        parser.add_argument("--search", help="Words in the title.")
+        parser.add_argument(
+            "--search",
+            help="Words in the identifiers, title, journal or authors' names.",
+        )
         parser.add_argument(
             "--retracted",
             choices=["yes", "no"],
@@ -55,39 +69,23 @@ class Command(BaseCommand):
         name = options["format"] or EXTENSIONS.get(
             output.suffix.lower() if output else "", "bibtex"
         )
-        citations = self.select(options)
+        params = {
+            name: options[option]
+            for option, name in FILTERS.items()
+            if options[option] not in (None, [])
+        }
+        if options["retracted"]:
+            params["retracted"] = "true" if options["retracted"] == "yes" else "false"
+        if options["year"]:
+            params["year_max"] = options["year"]
+            params["year_min"] = max(options["year"], options["since"] or 0)
+        try:
+            citations = select_citations(params, options["citekey"])
+        except ValueError as error:
+            raise CommandError(str(error)) from None
         text = WRITERS[name](citations)
         if output:
             output.write_text(text if text.endswith("\n") else text + "\n")
             self.stderr.write(f"Wrote {len(citations)} citations to {output}.")
         else:
             self.stdout.write(text)
-
-    def select(self, options) -> list[Citation]:
-        query = Q()
-        if options["citekey"]:
-            query &= Q(citekey__in=options["citekey"])
-        if options["pmid"]:
-            query &= Q(pmid__in=options["pmid"])
-        if options["doi"]:
-            query &= Q(doi__in=[d.lower() for d in options["doi"]])
-        if options["year"]:
-            query &= Q(year=options["year"])
-        if options["since"]:
-            query &= Q(year__gte=options["since"])
-        if options["journal"]:
-            query &= Q(journal=options["journal"])
-        if options["publication_type"]:
-            query &= Q(publication_type=options["publication_type"])
-        if options["search"]:
-            for word in options["search"].split():
-                query &= Q(title__icontains=word)
-        if options["retracted"]:
-            query &= Q(retracted=options["retracted"] == "yes")
-        citations = list(Citation.objects.with_authors().filter(query))
-        missing = set(options["citekey"]) - {c.citekey for c in citations}
-        if missing:
-            raise CommandError(
-                f"No citation with citekey {', '.join(sorted(missing))}."
-            )
-        return citations

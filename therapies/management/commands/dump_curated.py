@@ -1,20 +1,10 @@
 from pathlib import Path
 
-from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from therapies.groups import CURATED_APPS, curated_models
-
-
-def curated_labels(app_label: str) -> list[str]:
-    """The app's curated models, history tables left out, in dependency order."""
-    return [
-        model._meta.label
-        for model in curated_models(apps)
-        if model._meta.app_label == app_label
-    ]
+from therapies.groups import CURATED_APPS, curated_labels
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ import queue as queues
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from references.importing import RecordError, chunked
+from .base import RecordError, chunked
 
 # Chunks read ahead at most.
 DEPTH = 4

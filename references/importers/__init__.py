@@ -1,0 +1,2 @@
+"""Importers: PubMed XML and bibliographic files here, ClinicalTrials.gov in
+``therapies.importers``; all of them in ``registry``. See ``base``."""

@@ -1,0 +1,1 @@
+"""Importers of therapies data, registered in references.importers.registry."""
