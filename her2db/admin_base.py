@@ -133,6 +133,7 @@ class CuratedAdmin(ThroughAutocompleteMixin, SimpleHistoryAdmin):
     change_list_template = "admin/curated_change_list.html"
     object_history_template = "admin/curated_object_history.html"
     object_history_form_template = "admin/curated_history_form.html"
+    object_history_list_template = "admin/curated_object_history_list.html"
 
     def save_model(self, request, obj, form, change):
         reason = form.cleaned_data.get("change_reason")
@@ -164,8 +165,20 @@ class CuratedAdmin(ThroughAutocompleteMixin, SimpleHistoryAdmin):
     # History: the record's changes with its owned rows', and whole reverts.
 
     def history_view(self, request, object_id, extra_context=None):
-        context = {"timeline": timeline(self.model, unquote(object_id))}
+        request.her2db_timeline = timeline(self.model, unquote(object_id))
+        context = {"timeline": request.her2db_timeline}
         return super().history_view(request, object_id, context | (extra_context or {}))
+
+    def set_history_delta_changes(self, request, historical_records, **kwargs):
+        """Each operation's owned-row changes beside its newest record's own."""
+        super().set_history_delta_changes(request, historical_records, **kwargs)
+        owned = {
+            entry.operation: entry.owned
+            for entry in getattr(request, "her2db_timeline", [])
+            if entry.operation
+        }
+        for record in historical_records:
+            record.owned_changes = owned.pop(record.operation, [])
 
     def revert_plan(self, request, record):
         """What reverting to `record` does to owned rows; problems if it cannot."""

@@ -321,11 +321,14 @@ class Entry:
     """What one operation changed in a record and the rows it owns."""
 
     date: object
+    operation: object = None
     users: list = field(default_factory=list)
     reasons: list = field(default_factory=list)
     changes: list = field(default_factory=list)
+    # The owned rows' changes alone, shown beside the record's own.
+    owned: list = field(default_factory=list)
 
-    def note(self, row, change: str) -> None:
+    def note(self, row, change: str, owned: bool) -> None:
         self.date = min(self.date, row.history_date)
         user = row.history_user
         if user and user not in self.users:
@@ -335,6 +338,8 @@ class Entry:
             self.reasons.append(reason)
         if change:
             self.changes.append(change)
+            if owned:
+                self.owned.append(change)
 
 
 def _describe(row, previous, word: str) -> str:
@@ -366,7 +371,7 @@ def timeline(model, pk) -> list[Entry]:
     def entry_for(row) -> Entry:
         key = row.operation or ("row", type(row), row.history_id)
         if key not in entries:
-            entries[key] = Entry(date=row.history_date)
+            entries[key] = Entry(date=row.history_date, operation=row.operation)
         return entries[key]
 
     sources = [(model.history.filter(id=pk), "")]
@@ -384,6 +389,7 @@ def timeline(model, pk) -> list[Entry]:
             "history_date", "history_id"
         )
         for row in rows:
-            entry_for(row).note(row, _describe(row, previous[row.id], word))
+            change = _describe(row, previous[row.id], word)
+            entry_for(row).note(row, change, owned=bool(word))
             previous[row.id] = row
     return sorted(entries.values(), key=lambda e: e.date, reverse=True)

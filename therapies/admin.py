@@ -253,12 +253,9 @@ class TransitionForm(forms.Form):
     def __init__(self, *args, needs_reason: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].required = needs_reason
-
-    def clean_reason(self):
-        reason = self.cleaned_data["reason"].strip()
-        if self.fields["reason"].required and not reason:
-            raise forms.ValidationError("A reason is required for this action.")
-        return reason
+        self.fields["reason"].error_messages["required"] = (
+            "A reason is required for this action."
+        )
 
 
 def _transition_action(action: str):
@@ -441,6 +438,12 @@ class EvidenceAdmin(CuratedAdmin):
         except ValidationError:
             obj._proposed_revision = None
         return obj._proposed_revision
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        obj = form.instance
+        if hasattr(obj, "_proposed_revision") or hasattr(obj, "_her2db_unsaved"):
+            return ""  # the inlines were not saved; log_change says what happened
+        return super().construct_change_message(request, form, formsets, add)
 
     def log_change(self, request, obj, message):
         if getattr(obj, "_her2db_unsaved", False):
