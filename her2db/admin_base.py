@@ -7,7 +7,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import CASCADE, Exists, OuterRef
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -16,7 +16,14 @@ from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
-from .admin_history import RevertRefused, m2m_at, missing_links, plan_revert, timeline
+from .admin_history import (
+    RevertRefused,
+    m2m_at,
+    missing_links,
+    owned_relations,
+    plan_revert,
+    timeline,
+)
 
 
 class CuratedForm(forms.ModelForm):
@@ -95,10 +102,8 @@ def restore_deleted(record, user):
     obj._history_user = user
     obj.save(force_insert=True)
     # Rows deleted with it by CASCADE: the same operation recorded their end.
-    for relation in model._meta.related_objects:
+    for relation in owned_relations(model):
         child = relation.related_model
-        if not hasattr(child, "history") or relation.on_delete is not CASCADE:
-            continue
         gone = child.history.filter(
             history_type="-",
             operation=record.operation,

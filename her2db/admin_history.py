@@ -186,14 +186,12 @@ def _missing_targets(model, values: dict) -> list[str]:
     return missing
 
 
-def plan_revert(record, skip_relations=()) -> RevertPlan:
+def plan_revert(record) -> RevertPlan:
     """What bringing back a record's owned rows and links as at `record` takes."""
     model = record.instance_type
     parent_pk = record.id
     plan = RevertPlan(record)
     for relation in owned_relations(model):
-        if relation.get_accessor_name() in skip_relations:
-            continue
         child = relation.related_model
         word = noun(child, model)
         then = rows_at(relation, parent_pk, record)

@@ -317,6 +317,14 @@ class EvidenceAdmin(CuratedAdmin):
     ]
     actions = [_transition_action(a) for a in Evidence.TRANSITIONS]
 
+    def get_actions(self, request):
+        """Only the review actions this user's rights allow."""
+        actions = super().get_actions(request)
+        for action, (_, _, perm, _) in Evidence.TRANSITIONS.items():
+            if not request.user.has_perm(f"therapies.{perm}"):
+                actions.pop(f"transition_{action}", None)
+        return actions
+
     def get_queryset(self, request):
         flagged = Evidence.objects.citing_retracted().filter(pk=OuterRef("pk"))
         return (
@@ -484,7 +492,7 @@ class EvidenceAdmin(CuratedAdmin):
             pk=record.id, status=Evidence.Status.ACCEPTED
         ).exists():
             # Nothing is written now: the revision is applied when accepted.
-            plan = plan_revert(record, skip_relations=["evidence_citations"])
+            plan = plan_revert(record)
             plan.problems.extend(missing_links(record))
             plan.steps = []
             return plan

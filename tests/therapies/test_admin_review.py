@@ -12,6 +12,7 @@ from tests.conftest import (
     make_approval,
     make_citation,
     make_evidence,
+    make_mechanism,
     make_target,
     make_trial,
 )
@@ -555,3 +556,28 @@ def test_history_page_of_every_owner_answers(curator_client):
         reverse("admin:therapies_target_history", args=[target.pk])
     )
     assert page.status_code == 200
+
+
+def test_reverting_a_mechanism_relinks_its_genes(curator_client):
+    with operation():
+        mechanism = make_mechanism(genes=2)
+    genes = set(mechanism.genes.all())
+    first = mechanism.history.earliest()
+    with operation():
+        mechanism.genes.set([make_target()])
+    page, response = revert(curator_client, first)
+    assert response.status_code == 302
+    assert set(mechanism.genes.all()) == genes
+
+
+def test_curators_are_not_offered_reviewer_bulk_actions(curator_client, editor_client):
+    make_evidence()
+    url = reverse("admin:therapies_evidence_changelist")
+    offered = {
+        name: set(client.get(url).context["action_form"].fields["action"].choices)
+        for name, client in (("curator", curator_client), ("editor", editor_client))
+    }
+    names = {k: {choice[0] for choice in v} for k, v in offered.items()}
+    assert "transition_submit" in names["curator"]
+    assert "transition_accept" not in names["curator"]
+    assert {"transition_accept", "transition_reject"} <= names["editor"]
