@@ -220,9 +220,11 @@ def plan_revert(record) -> RevertPlan:
                 changed = [n for n, v in values.items() if getattr(current, n) != v]
                 if changed:
                     names = ", ".join(n.removesuffix("_id") for n in changed)
+                    then_label = str(row.instance)
+                    to = f" to {then_label}" if then_label != str(current) else ""
                     plan.steps.append(
                         Step(
-                            f"{word} {current} restored ({names})",
+                            f"{word} {current} restored{to} ({names})",
                             _update(current, values),
                         )
                     )

@@ -663,8 +663,8 @@ class RevisionAdmin(admin.ModelAdmin):
         rows = [
             {
                 "name": name.replace("_", " "),
-                "current": _shown(current.get(name)),
-                "proposed": _shown(revision.content.get(name)),
+                "current": _shown(name, current.get(name)),
+                "proposed": _shown(name, revision.content.get(name)),
                 "changed": current.get(name) != revision.content.get(name),
             }
             for name in revision.content
@@ -686,8 +686,10 @@ class RevisionAdmin(admin.ModelAdmin):
         )
 
 
-def _shown(value) -> list[str]:
-    """A content value as lines to show: citations and lists one per line."""
+def _shown(name: str, value) -> list[str]:
+    """A content value as lines to show: choices by label, lists one per line."""
+    if name in CONTENT_FIELDS:
+        value = dict(Evidence._meta.get_field(name).flatchoices).get(value, value)
     if isinstance(value, list):
         return [
             f"{v['citation']}: “{v['quote']}” {v['location']}".strip()

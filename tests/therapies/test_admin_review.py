@@ -146,6 +146,11 @@ def test_an_independent_editor_accepts_the_revision_and_readers_see_it(
     assert page.context["can_accept"] and page.context["can_reject"]
     changed = {row["name"] for row in page.context["rows"] if row["changed"]}
     assert changed == {"level", "statement"}
+    level = next(row for row in page.context["rows"] if row["name"] == "level")
+    assert (level["current"], level["proposed"]) == (
+        ["D: preclinical"],
+        ["C: case study"],
+    )
     assert 'name="_accept"' in page.content.decode()
 
     response = editor_client.post(url, {"_accept": "Accept and apply"})
@@ -407,7 +412,7 @@ def test_reverting_an_agent_restores_its_aliases_targets_and_approvals(
 
     page, response = revert(curator_client, first)
     steps = page.context["revert_plan"].descriptions
-    assert "alias Tukysa-typo restored (alias)" in steps
+    assert "alias Tukysa-typo restored to Tukysa (alias)" in steps
     assert any(s.startswith("approval") and s.endswith("added back") for s in steps)
     assert response.status_code == 302
 
