@@ -586,3 +586,22 @@ def test_curators_are_not_offered_reviewer_bulk_actions(curator_client, editor_c
     assert "transition_submit" in names["curator"]
     assert "transition_accept" not in names["curator"]
     assert {"transition_accept", "transition_reject"} <= names["editor"]
+
+
+def test_a_row_the_database_would_refuse_is_named_and_revert_not_offered(
+    curator_client,
+):
+    with operation():
+        agent = make_agent()
+        AgentAlias.objects.create(agent=agent, alias="Tukysa", kind="BRAND")
+    first = agent.history.earliest()
+    with operation():
+        agent.aliases.get().delete()
+        AgentAlias.objects.create(agent=make_agent(), alias="tukysa")
+
+    page, response = revert(curator_client, first)
+    problems = page.context["revert_plan"].problems
+    assert len(problems) == 1 and problems[0].startswith("alias Tukysa added back: ")
+    assert 'value="Revert"' not in page.content.decode()
+    assert response.status_code == 302
+    assert not agent.aliases.exists()
