@@ -1,6 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponseRedirect
@@ -641,6 +645,9 @@ class RevisionAdmin(admin.ModelAdmin):
         if request.method == "POST" and "_accept" in request.POST:
             try:
                 revision.accept(request.user)
+            except ObjectDoesNotExist as exc:  # a mechanism or paper deleted since
+                messages.error(request, f"Not accepted: {exc}")
+                return HttpResponseRedirect(here)
             except (ValidationError, PermissionDenied) as exc:
                 messages.error(request, f"Not accepted: {_message(exc)}")
                 return HttpResponseRedirect(here)

@@ -605,3 +605,17 @@ def test_a_row_the_database_would_refuse_is_named_and_revert_not_offered(
     assert 'value="Revert"' not in page.content.decode()
     assert response.status_code == 302
     assert not agent.aliases.exists()
+
+
+def test_accepting_a_revision_whose_mechanism_is_gone_is_a_message_not_an_error(
+    editor_client, curator, accepted
+):
+    mechanism = make_mechanism()
+    revision = Revision.propose(accepted, {"mechanism": mechanism.slug}, curator)
+    mechanism.delete()
+    url = reverse("admin:therapies_revision_change", args=[revision.pk])
+    response = editor_client.post(url, {"_accept": "Accept and apply"})
+    assert response.status_code == 302
+    assert messages_of(response)[0].startswith("Not accepted: Mechanism")
+    revision.refresh_from_db()
+    assert revision.status == Revision.Status.SUBMITTED
