@@ -359,6 +359,7 @@ def test_reject_or_send_back_without_a_reason_reshows_the_form(
         claim.transition("submit", curator)
     url = reverse("admin:therapies_evidence_transition", args=[action])
     url = f"{url}?ids={claim.pk}&next=claim"
+    assert editor_client.get(url).status_code == 200
 
     response = editor_client.post(url, {"reason": " "})
 
