@@ -3,10 +3,11 @@ autocomplete for many-to-many relations that go through an explicit table."""
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import CASCADE, Exists, OuterRef
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -14,6 +15,15 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
+
+from .admin_history import (
+    RevertRefused,
+    m2m_at,
+    missing_links,
+    owned_relations,
+    plan_revert,
+    timeline,
+)
 
 
 class CuratedForm(forms.ModelForm):
@@ -92,10 +102,8 @@ def restore_deleted(record, user):
     obj._history_user = user
     obj.save(force_insert=True)
     # Rows deleted with it by CASCADE: the same operation recorded their end.
-    for relation in model._meta.related_objects:
+    for relation in owned_relations(model):
         child = relation.related_model
-        if not hasattr(child, "history") or relation.on_delete is not CASCADE:
-            continue
         gone = child.history.filter(
             history_type="-",
             operation=record.operation,
@@ -128,12 +136,92 @@ class CuratedAdmin(ThroughAutocompleteMixin, SimpleHistoryAdmin):
     readonly_fields = ["created_at", "updated_at"]
     list_per_page = 50
     change_list_template = "admin/curated_change_list.html"
+    object_history_template = "admin/curated_object_history.html"
+    object_history_form_template = "admin/curated_history_form.html"
+    object_history_list_template = "admin/curated_object_history_list.html"
 
     def save_model(self, request, obj, form, change):
         reason = form.cleaned_data.get("change_reason")
+        plan = getattr(request, "her2db_revert", None)
         if reason:
             obj._change_reason = reason
+        elif plan:
+            obj._change_reason = revert_reason(plan.record)
         super().save_model(request, obj, form, change)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        plan = getattr(request, "her2db_revert", None)
+        if plan is None:
+            return form
+        links = m2m_at(plan.record)
+
+        class RevertForm(form):
+            """The version's links, not today's, as the revert form's values."""
+
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                for name, ids in links.items():
+                    if name in self.fields:
+                        self.initial[name] = sorted(ids)
+
+        return RevertForm
+
+    # History: the record's changes with its owned rows', and whole reverts.
+
+    def history_view(self, request, object_id, extra_context=None):
+        request.her2db_timeline = timeline(self.model, unquote(object_id))
+        context = {"timeline": request.her2db_timeline}
+        return super().history_view(request, object_id, context | (extra_context or {}))
+
+    def set_history_delta_changes(self, request, historical_records, **kwargs):
+        """Each operation's owned-row changes beside its newest record's own."""
+        super().set_history_delta_changes(request, historical_records, **kwargs)
+        owned = {
+            entry.operation: entry.owned
+            for entry in getattr(request, "her2db_timeline", [])
+            if entry.operation
+        }
+        for record in historical_records:
+            record.owned_changes = owned.pop(record.operation, [])
+
+    def revert_plan(self, request, record):
+        """What reverting to `record` does to owned rows; problems if it cannot."""
+        plan = plan_revert(record)
+        plan.problems.extend(missing_links(record))
+        if not plan.problems and request.method != "POST":
+            plan.dry_run(request.user)
+        return plan
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        record = get_object_or_404(
+            self.model.history, id=unquote(object_id), history_id=version_id
+        )
+        plan = request.her2db_revert = self.revert_plan(request, record)
+        context = {"revert_plan": plan} | (extra_context or {})
+        if request.method != "POST":
+            return super().history_form_view(request, object_id, version_id, context)
+        if plan.problems:
+            messages.error(request, cannot_revert(plan))
+            return HttpResponseRedirect(request.path)
+        try:
+            with transaction.atomic():
+                response = super().history_form_view(
+                    request, object_id, version_id, context
+                )
+                if response.status_code == 302 and plan.proposed is None:
+                    plan.apply(request.user, revert_reason(record))
+        except RevertRefused as refused:
+            plan.problems = refused.problems
+            messages.error(request, cannot_revert(plan))
+            return HttpResponseRedirect(request.path)
+        return response
+
+    def revert_disabled(self, request, obj=None):
+        plan = getattr(request, "her2db_revert", None)
+        if plan is not None and plan.problems:
+            return True
+        return super().revert_disabled(request, obj)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -187,6 +275,16 @@ class CuratedAdmin(ThroughAutocompleteMixin, SimpleHistoryAdmin):
         return HttpResponseRedirect(
             reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
         )
+
+
+def revert_reason(record) -> str:
+    return f"reverted to the version of {record.history_date:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def cannot_revert(plan) -> str:
+    return "This version cannot be restored whole, so nothing was reverted: " + (
+        " ".join(plan.problems)
+    )
 
 
 def external_link(url: str, text: str):
