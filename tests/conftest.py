@@ -212,7 +212,11 @@ class HeldData:
             with self.blocker.unblock():
                 self.atomic = transaction.atomic()
                 self.atomic.__enter__()
-                self.value = self.fill()
+                try:
+                    self.value = self.fill()
+                except BaseException:
+                    self.unload()  # not a broken transaction under every test
+                    raise
 
     def unload(self):
         if self.atomic is not None:
