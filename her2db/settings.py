@@ -82,6 +82,9 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
+# Fixtures and dumps: times that read back as they were written.
+SERIALIZATION_MODULES = {"json": "her2db.fixture_json"}
+
 ROOT_URLCONF = "her2db.urls"
 
 TEMPLATES = [

@@ -103,3 +103,18 @@ def test_loading_reads_each_table_once_not_each_row(tmp_path):
     assert tables["references_citationauthor"] == 1
     assert tables.most_common(1)[0][1] == 1, tables
     assert Citation.objects.count() == 5 and CitationAuthor.objects.count() == 18
+
+
+def test_a_time_under_a_millisecond_past_the_second_survives_the_round_trip(
+    tmp_path,
+):
+    make_citation()
+    agent = make_agent()
+    moment = agent.created_at.replace(microsecond=500)
+    Agent.objects.filter(pk=agent.pk).update(created_at=moment, updated_at=moment)
+    first, second = tmp_path / "first", tmp_path / "second"
+    call_command("dump_curated", dir=first, verbosity=0)
+    wipe()
+    call_command("load_curated", dir=first, verbosity=0)
+    call_command("dump_curated", dir=second, verbosity=0)
+    assert read(first) == read(second)
