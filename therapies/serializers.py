@@ -8,6 +8,7 @@ from her2db.api.fields import (
     PrefetchedListSerializer,
     Summary,
     SummaryRelatedField,
+    resource_url,
 )
 from her2db.api.serializers import CuratedSerializer, RowSerializer
 from references.models import Citation
@@ -22,10 +23,12 @@ from .models import (
     Evidence,
     EvidenceCitation,
     Mechanism,
+    Revision,
     Target,
     Trial,
     TrialArm,
 )
+from .models.review import CITATION_FIELDS, CONTENT_FIELDS
 
 # --- Summaries: how one resource shows another ----------------------------------
 
@@ -376,8 +379,55 @@ class EvidenceSerializer(CuratedSerializer):
         "curator has reviewed the claim against yet."
     )
 
+    revisions = serializers.SerializerMethodField(
+        help_text="Revisions of this claim waiting for review (their URLs). "
+        "Shown only to those who may see unpublished evidence, on one claim."
+    )
+
     owned_rows = {"evidence_citations": ("evidence", ("citation",))}
     many_to_many = ("agents", "trials")
+
+    def get_revisions(self, evidence) -> list[str]:
+        pending = evidence.__dict__.get(PREFETCHED.format("pending_revisions"))
+        if pending is None:
+            pending = evidence.revisions.filter(status=Revision.Status.SUBMITTED)
+        request = self.context.get("request")
+        return [resource_url(request, "revisions", r.pk) for r in pending]
+
+    def proposed_content(self, attrs, base: dict) -> dict:
+        """The claim's content (as `content_of` gives it) after this write.
+
+        A citation row that leaves out its quote or location keeps the one it
+        has; a new row starts without. `retraction_reviewed` is a reviewer's
+        mark, not content, and is not part of it.
+        """
+        content = dict(base)
+        content.update({name: attrs[name] for name in CONTENT_FIELDS if name in attrs})
+        if "mechanism" in attrs:
+            content["mechanism"] = attrs["mechanism"].slug
+        if "agents" in attrs:
+            content["agents"] = sorted(agent.slug for agent in attrs["agents"])
+        if "trials" in attrs:
+            content["trials"] = sorted(trial.nct_id for trial in attrs["trials"])
+        if "evidence_citations" in attrs:
+            now = {row["citation"]: row for row in base["citations"]}
+            rows = []
+            for item in attrs["evidence_citations"]:
+                citekey = item["citation"].citekey
+                kept = now.get(citekey, dict.fromkeys(CITATION_FIELDS, ""))
+                rows.append(
+                    {"citation": citekey}
+                    | {name: item.get(name, kept[name]) for name in CITATION_FIELDS}
+                )
+            content["citations"] = sorted(rows, key=lambda row: row["citation"])
+        return content
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Readers' copy stays as it was: pending revisions are not public.
+        if not self.context.get("show_revisions"):
+            data.pop("revisions", None)
+        return data
 
     def get_warnings(self, evidence) -> list[str]:
         links = evidence.__dict__.get(PREFETCHED.format("evidence_citations"))
@@ -407,6 +457,7 @@ class EvidenceSerializer(CuratedSerializer):
             "citations",
             "trials",
             "warnings",
+            "revisions",
             "status",
             "status_reason",
             "submitted_at",
@@ -436,6 +487,61 @@ class TransitionSerializer(serializers.Serializer):
         allow_blank=True,
         max_length=2000,
         help_text="Required to reject, send back or retire.",
+    )
+
+
+class RevisionEvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    uid = serializers.UUIDField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, evidence) -> str:
+        return resource_url(self.context.get("request"), "evidence", evidence.pk)
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    """A proposed change to an accepted claim: what it changes, and its review.
+
+    `content` is the claim as proposed, `base` the claim when it was
+    proposed, `changed` the fields they differ on.
+    """
+
+    url = LinkField()
+    evidence = RevisionEvidenceSerializer(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Revision
+        fields = [
+            "url",
+            "id",
+            "evidence",
+            "changed",
+            "content",
+            "base",
+            "note",
+            "status",
+            "reason",
+            "created_by",
+            "reviewed_by",
+            "reviewed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class RevisionTransitionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=["accept", "reject"],
+        help_text="accept (applies the revision to its claim) or reject.",
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Required to reject.",
     )
 
 
