@@ -4,7 +4,6 @@ JSON 404s and 500s under /api/ (handler404 and handler500 in her2db/urls.py).
 
 from collections import Counter
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models.deletion import ProtectedError, RestrictedError
@@ -58,10 +57,6 @@ def exception_handler(exc, context):
     request = context.get("request")
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(drf_errors(exc))
-    elif isinstance(exc, DjangoPermissionDenied) and exc.args:
-        # The model says why (e.g. "You submitted this claim: another editor
-        # must accept it."); DRF would answer a generic message instead.
-        exc = exceptions.PermissionDenied(str(exc))
     elif isinstance(exc, ProtectedError | RestrictedError):
         view = context.get("view")
         try:
