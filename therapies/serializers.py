@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from her2db.api.fields import (
     PREFETCHED,
@@ -29,6 +30,7 @@ from .models import (
     TrialArm,
 )
 from .models.review import CITATION_FIELDS, CONTENT_FIELDS
+from .rules import agent_problems, trial_problems
 
 # --- Summaries: how one resource shows another ----------------------------------
 
@@ -208,6 +210,19 @@ class AgentSerializer(CuratedSerializer):
         "approvals": ("agent", ("agency", "date", "indication")),
     }
 
+    def record_problems(self, attrs) -> dict:
+        # Checked when a write sets either side: shipped agents approved
+        # abroad without an approval on record stay editable meanwhile.
+        if self.instance is not None and not {
+            "development_status",
+            "approvals",
+        } & set(attrs):
+            return {}
+        status = attrs.get(
+            "development_status", getattr(self.instance, "development_status", None)
+        )
+        return agent_problems(status, self.rows_after("approvals", attrs))
+
     class Meta:
         model = Agent
         fields = [
@@ -311,6 +326,26 @@ class TrialSerializer(CuratedSerializer):
     owned_rows = {"arms": ("trial", ("label",))}
     many_to_many = ("publications",)
 
+    def record_problems(self, attrs) -> dict:
+        if self.instance is not None and "arms" not in attrs:
+            return {}
+        stored = {}
+        if self.instance is not None:
+            stored = {arm.label.casefold(): arm for arm in self.instance.arms.all()}
+        arms = []
+        for arm in attrs.get("arms", []):
+            # What a written arm leaves out (its agents, physician's choice,
+            # which the API does not show) stays as stored.
+            kept = stored.get(arm["label"].casefold())
+            arms.append(
+                {
+                    "physicians_choice": bool(kept and kept.physicians_choice),
+                    "agents": list(kept.agents.all()) if kept else [],
+                }
+                | arm
+            )
+        return trial_problems(arms)
+
     class Meta:
         model = Trial
         fields = [
@@ -352,6 +387,21 @@ class EvidenceCitationSerializer(RowSerializer):
         list_serializer_class = PrefetchedListSerializer
 
 
+class PendingRevisionsField(serializers.SerializerMethodField):
+    """A claim's pending revisions, only where the view shows them.
+
+    Readers' copy stays as it was (pending revisions are not public), and
+    lists leave them out: the key is absent, not empty.
+    """
+
+    sometimes_absent = True
+
+    def get_attribute(self, instance):
+        if not self.context.get("show_revisions"):
+            raise SkipField
+        return super().get_attribute(instance)
+
+
 class EvidenceSerializer(CuratedSerializer):
     """A curated claim: agents, a mechanism, what the claim says, its sources.
 
@@ -379,7 +429,7 @@ class EvidenceSerializer(CuratedSerializer):
         "curator has reviewed the claim against yet."
     )
 
-    revisions = serializers.SerializerMethodField(
+    revisions = PendingRevisionsField(
         help_text="Revisions of this claim waiting for review (their URLs). "
         "Shown only to those who may see unpublished evidence, on one claim."
     )
@@ -421,13 +471,6 @@ class EvidenceSerializer(CuratedSerializer):
                 )
             content["citations"] = sorted(rows, key=lambda row: row["citation"])
         return content
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        # Readers' copy stays as it was: pending revisions are not public.
-        if not self.context.get("show_revisions"):
-            data.pop("revisions", None)
-        return data
 
     def get_warnings(self, evidence) -> list[str]:
         links = evidence.__dict__.get(PREFETCHED.format("evidence_citations"))

@@ -136,6 +136,18 @@ class AutoSchema(openapi.AutoSchema):
             parameters += [REASON, ETAG]
         return parameters
 
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        # A field only some readers get (`sometimes_absent`) is not required.
+        absent = {
+            name
+            for name, field in serializer.fields.items()
+            if getattr(field, "sometimes_absent", False)
+        }
+        if absent and "required" in schema:
+            schema["required"] = [n for n in schema["required"] if n not in absent]
+        return schema
+
     def _is_detail_action(self) -> bool:
         return "{" in self.path
 

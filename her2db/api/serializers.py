@@ -122,9 +122,24 @@ class CuratedSerializer(PlainFieldsMixin, serializers.ModelSerializer):
                 row_errors = self.check_rows(source, parent_field, keys, attrs[source])
                 if row_errors:
                     errors[names.get(source, source)] = row_errors
+        if not errors:
+            errors = self.record_problems(attrs)
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+    def record_problems(self, attrs) -> dict:
+        """Rules the record keeps with its rows (therapies/rules.py), by field."""
+        return {}
+
+    def rows_after(self, source, attrs) -> list:
+        """The rows of `source` as this write leaves them: the ones written,
+        or the stored ones when the write leaves them alone."""
+        if source in attrs:
+            return attrs[source]
+        if self.instance is None:
+            return []
+        return list(getattr(self.instance, source).all())
 
     def api_names(self) -> dict[str, str]:
         return {

@@ -16,7 +16,11 @@ NEW = {
     "agents": {"name": "zanidatamab", "slug": "zanidatamab", "modality": "OTHER"},
     "targets": {"symbol": "ERBB3", "name": "erb-b2 receptor tyrosine kinase 3"},
     "mechanisms": {"slug": "new-mech", "name": "New", "category": "DOWNSTREAM"},
-    "trials": {"nct_id": "NCT01234567", "title": "A new trial"},
+    "trials": {
+        "nct_id": "NCT01234567",
+        "title": "A new trial",
+        "arms": [{"label": "Observation", "role": "NO_INTERVENTION"}],
+    },
     "citations": {"citekey": "New2024", "title": "A new paper"},
 }
 MODELS = {

@@ -146,7 +146,7 @@ def test_trial_arms_are_written_with_their_agents(curator_api, world):
             "phase": "PHASE3",
             "arms": [
                 {"label": "AC-TH", "agents": ["trastuzumab", "lapatinib"]},
-                {"label": "AC-T", "role": "ACTIVE_COMPARATOR"},
+                {"label": "Observation", "role": "NO_INTERVENTION"},
             ],
             "publications": ["Berns2007"],
         },
@@ -156,7 +156,7 @@ def test_trial_arms_are_written_with_their_agents(curator_api, world):
     assert response.status_code == 200, response.content
     arms = {a["label"]: a for a in response.json()["arms"]}
     assert [a["slug"] for a in arms["AC-TH"]["agents"]] == ["lapatinib", "trastuzumab"]
-    assert arms["AC-T"]["agents"] == []
+    assert arms["Observation"]["agents"] == []
     assert [p["citekey"] for p in response.json()["publications"]] == ["Berns2007"]
 
 
@@ -403,6 +403,7 @@ def test_malformed_bodies_are_400s(curator_api, world):
             "/api/v1/agents/trastuzumab/",
             body,
             content_type="application/json",
+            **current(curator_api, "/api/v1/agents/trastuzumab/"),
         )
         assert response.status_code == 400, (body, response.content)
 
@@ -496,9 +497,15 @@ def test_api_writes_are_in_the_history_with_the_tokens_user(curator_api, world):
     assert latest.history_user.username == "curator"
     assert latest.abbreviation == "LAP"
     created = curator_api.post(
-        "/api/v1/trials/", {"nct_id": "NCT01234567", "title": "t"}, format="json"
+        "/api/v1/trials/",
+        {
+            "nct_id": "NCT01234567",
+            "title": "t",
+            "arms": [{"label": "Drug", "agents": ["lapatinib"]}],
+        },
+        format="json",
     )
-    assert created.status_code == 201
+    assert created.status_code == 201, created.content
     first = Trial.objects.get(nct_id="NCT01234567").history.get()
     assert (first.history_type, first.history_user.username) == ("+", "curator")
 
