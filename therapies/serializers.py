@@ -529,7 +529,7 @@ class TransitionSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=2000,
-        help_text="Required to reject, send back or retire.",
+        help_text="Required to reject (and to send back or retire a claim).",
     )
 
 
@@ -575,16 +575,10 @@ class RevisionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RevisionTransitionSerializer(serializers.Serializer):
+class RevisionTransitionSerializer(TransitionSerializer):
     action = serializers.ChoiceField(
         choices=["accept", "reject"],
         help_text="accept (applies the revision to its claim) or reject.",
-    )
-    reason = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=2000,
-        help_text="Required to reject.",
     )
 
 

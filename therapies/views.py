@@ -238,6 +238,23 @@ EVIDENCE_ID = OpenApiParameter(
 )
 
 
+def transition_action(step, answer, identifier, description: str):
+    """POST .../transition/ on one object: a review step, as the schema shows it."""
+
+    def decorate(method):
+        method = action(
+            detail=True, methods=["post"], permission_classes=[IsAuthenticated]
+        )(method)
+        return extend_schema(
+            request=step,
+            responses=answer,
+            parameters=[identifier],
+            description=description,
+        )(method)
+
+    return decorate
+
+
 REVISED = (
     "A change to an accepted claim's content is not applied: it becomes a "
     "revision (202, the revision in the body, its URL in Location) that readers "
@@ -357,14 +374,13 @@ class EvidenceViewSet(CuratedViewSet):
             data, status=http.HTTP_202_ACCEPTED, headers={"Location": data["url"]}
         )
 
-    @extend_schema(
-        request=TransitionSerializer,
-        responses=EvidenceSerializer,
-        parameters=[EVIDENCE_ID],
-        description="Move the item through review: submit, accept, reject, "
-        "send back, retire or revise. Who, when and why go into its history.",
+    @transition_action(
+        TransitionSerializer,
+        EvidenceSerializer,
+        EVIDENCE_ID,
+        "Move the item through review: submit, accept, reject, send back, retire "
+        "or revise. Who, when and why go into its history.",
     )
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def transition(self, request, id=None):
         evidence = self.get_object()
         step = TransitionSerializer(data=request.data)
@@ -410,14 +426,13 @@ class RevisionViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
             "reviewed_by__username",
         )
 
-    @extend_schema(
-        request=RevisionTransitionSerializer,
-        responses=RevisionSerializer,
-        parameters=[REVISION_ID],
-        description="Accept a revision (applies it to its claim, atomically) or "
-        "reject it with a reason. Editors only; nobody accepts their own.",
+    @transition_action(
+        RevisionTransitionSerializer,
+        RevisionSerializer,
+        REVISION_ID,
+        "Accept a revision (applies it to its claim, atomically) or reject it "
+        "with a reason. Editors only; nobody accepts their own.",
     )
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def transition(self, request, pk=None):
         step = RevisionTransitionSerializer(data=request.data)
         step.is_valid(raise_exception=True)

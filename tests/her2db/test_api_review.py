@@ -181,6 +181,15 @@ def test_a_patch_that_changes_nothing_on_an_accepted_claim_is_200_and_writes_not
     assert not Revision.objects.exists()
 
 
+def test_a_retraction_mark_on_an_accepted_claim_is_applied_at_once(curator_api, world):
+    claim = world["accepted"][0]
+    rows = [{"citation": "Scaltriti2007", "retraction_reviewed": True}]
+    response = propose(curator_api, claim, {"citations": rows})
+    assert response.status_code == 200, response.content
+    assert response.json()["citations"][0]["retraction_reviewed"] is True
+    assert not Revision.objects.exists()
+
+
 def test_a_patch_of_a_draft_is_applied_at_once(curator_api, world):
     draft = world["hidden"]["DRAFT"]
     response = propose(curator_api, draft, {"level": "C"})
