@@ -369,10 +369,25 @@ class EvidenceViewSet(CuratedViewSet):
         revision = Revision.propose(
             evidence, proposed, request.user, note=change_reason(request)
         )
+        self.mark_retractions(evidence, serializer.validated_data)
         data = RevisionSerializer(revision, context=self.get_serializer_context()).data
         return Response(
             data, status=http.HTTP_202_ACCEPTED, headers={"Location": data["url"]}
         )
+
+    @staticmethod
+    def mark_retractions(evidence, attrs) -> None:
+        """A reviewer's retraction marks are not content: they apply at once,
+        beside the revision that proposes the rest."""
+        marks = {
+            item["citation"].pk: item["retraction_reviewed"]
+            for item in attrs.get("evidence_citations", ())
+            if "retraction_reviewed" in item
+        }
+        for link in evidence.evidence_citations.filter(citation__in=list(marks)):
+            if link.retraction_reviewed != marks[link.citation_id]:
+                link.retraction_reviewed = marks[link.citation_id]
+                link.save()
 
     @transition_action(
         TransitionSerializer,

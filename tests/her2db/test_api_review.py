@@ -190,6 +190,17 @@ def test_a_retraction_mark_on_an_accepted_claim_is_applied_at_once(curator_api, 
     assert not Revision.objects.exists()
 
 
+def test_a_retraction_mark_beside_a_content_change_applies_at_once(curator_api, world):
+    claim = world["accepted"][0]
+    rows = [{"citation": "Scaltriti2007", "retraction_reviewed": True}]
+    response = propose(curator_api, claim, {"citations": rows, "level": "A"})
+    assert response.status_code == 202, response.content
+    assert response.json()["changed"] == ["level"]
+    link = claim.evidence_citations.get()
+    assert link.retraction_reviewed is True
+    assert Evidence.objects.get(pk=claim.pk).level == "B"
+
+
 def test_a_patch_of_a_draft_is_applied_at_once(curator_api, world):
     draft = world["hidden"]["DRAFT"]
     response = propose(curator_api, draft, {"level": "C"})
