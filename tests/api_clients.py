@@ -161,3 +161,10 @@ def results(response) -> list[dict]:
 
 def keys(response, key: str) -> list:
     return [row[key] for row in results(response)]
+
+
+def current(client: APIClient, url: str) -> dict:
+    """If-Match for a write: the ETag a GET of the record gives now."""
+    response = client.get(url)
+    assert response.status_code == 200, response.content
+    return {"HTTP_IF_MATCH": response["ETag"]}

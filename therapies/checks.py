@@ -11,7 +11,8 @@ from django.db.models import Count
 
 from references.models import Author, Citation
 from therapies.groups import curated_models
-from therapies.models import Approval, Evidence, Mechanism, Trial, TrialArm
+from therapies.models import Approval, Evidence, Mechanism, Trial
+from therapies.rules import trial_problems
 
 
 def fold(text: str) -> str:
@@ -33,24 +34,24 @@ def evidence_without_agent():
         yield f"evidence {evidence.uid}: names no agent"
 
 
-def trials_without_arms():
-    for trial in Trial.objects.annotate(n=Count("arms")).filter(n=0):
-        yield f"trial {trial}: has no arms"
-
-
-NO_AGENT_ROLES = {
-    TrialArm.Role.NO_INTERVENTION,
-    TrialArm.Role.PLACEBO_COMPARATOR,
-    TrialArm.Role.SHAM_COMPARATOR,
-}
-
-
-def arms_without_agents():
-    arms = TrialArm.objects.select_related("trial").annotate(n=Count("arm_agents"))
-    for arm in arms.filter(n=0):
-        # Placebo, observation and open physician's-choice arms name no agent.
-        if not arm.physicians_choice and arm.role not in NO_AGENT_ROLES:
-            yield f"trial {arm.trial} arm {arm.label!r}: gives no agent"
+def trials_breaking_their_rules():
+    """Each trial against the rules its writes are held to (therapies/rules.py)."""
+    for trial in Trial.objects.prefetch_related("arms__agents"):
+        arms = list(trial.arms.all())
+        problems = trial_problems(
+            [
+                {
+                    "role": arm.role,
+                    "physicians_choice": arm.physicians_choice,
+                    "agents": arm.agents.all(),
+                }
+                for arm in arms
+            ]
+        ).get("arms", {})
+        if not arms and problems:
+            yield f"trial {trial}: has no arms"
+        for index in problems if arms else ():
+            yield f"trial {trial} arm {arms[index].label!r}: gives no agent"
 
 
 def malformed_fields():
@@ -122,8 +123,7 @@ def duplicate_citations():
 CHECKS = [
     evidence_without_citation,
     evidence_without_agent,
-    trials_without_arms,
-    arms_without_agents,
+    trials_breaking_their_rules,
     malformed_fields,
     mechanisms_outside_the_tree,
     approvals_incomplete,

@@ -1,9 +1,11 @@
+import uuid
 from datetime import UTC
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
 
 from her2db.api.filters import (
     BooleanFilter,
@@ -26,6 +28,7 @@ from .models import (
     EvidenceTrial,
     Mechanism,
     MechanismGene,
+    Revision,
     Target,
     Trial,
     TrialArmAgent,
@@ -211,3 +214,28 @@ class ChangeFilter(django_filters.FilterSet):
     class Meta:
         model = ChangeEntry
         fields = []
+
+
+class RevisionFilter(django_filters.FilterSet):
+    """Revisions by the claim they change and by where their review stands."""
+
+    evidence = django_filters.CharFilter(
+        method="filter_evidence",
+        help_text="Revisions of this claim (its number or its UID).",
+    )
+    status = choices_filter(Revision.Status.choices)
+
+    class Meta:
+        model = Revision
+        fields = []
+
+    def filter_evidence(self, queryset, name, value):
+        value = value.strip()
+        if value.isdigit() and len(value) <= 18:
+            return queryset.filter(evidence_id=int(value))
+        try:
+            return queryset.filter(evidence__uid=uuid.UUID(value))
+        except ValueError:
+            raise ValidationError(
+                {"evidence": ["An evidence number or UID."]}
+            ) from None

@@ -97,7 +97,14 @@ registry.register(
     Resource(EvidenceTrial, owner="evidence"),
     Resource(EvidenceCitation, owner="evidence", feed_field="citations"),
     # Proposed changes to accepted claims: seen by curators, never released.
-    Resource(Revision, key="id", private=True, released=False),
+    Resource(
+        Revision,
+        key="id",
+        basename="revisions",
+        viewset="therapies.views.RevisionViewSet",
+        private=True,
+        released=False,
+    ),
     # Derived from the history, not curated: never released nor granted.
     Resource(
         ChangeEntry,

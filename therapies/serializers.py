@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from her2db.api.fields import (
     PREFETCHED,
@@ -8,6 +9,7 @@ from her2db.api.fields import (
     PrefetchedListSerializer,
     Summary,
     SummaryRelatedField,
+    resource_url,
 )
 from her2db.api.serializers import CuratedSerializer, RowSerializer
 from references.models import Citation
@@ -22,10 +24,13 @@ from .models import (
     Evidence,
     EvidenceCitation,
     Mechanism,
+    Revision,
     Target,
     Trial,
     TrialArm,
 )
+from .models.review import CITATION_FIELDS, CONTENT_FIELDS
+from .rules import agent_problems, trial_problems
 
 # --- Summaries: how one resource shows another ----------------------------------
 
@@ -205,6 +210,19 @@ class AgentSerializer(CuratedSerializer):
         "approvals": ("agent", ("agency", "date", "indication")),
     }
 
+    def record_problems(self, attrs) -> dict:
+        # Checked when a write sets either side: shipped agents approved
+        # abroad without an approval on record stay editable meanwhile.
+        if self.instance is not None and not {
+            "development_status",
+            "approvals",
+        } & set(attrs):
+            return {}
+        status = attrs.get(
+            "development_status", getattr(self.instance, "development_status", None)
+        )
+        return agent_problems(status, self.rows_after("approvals", attrs))
+
     class Meta:
         model = Agent
         fields = [
@@ -308,6 +326,26 @@ class TrialSerializer(CuratedSerializer):
     owned_rows = {"arms": ("trial", ("label",))}
     many_to_many = ("publications",)
 
+    def record_problems(self, attrs) -> dict:
+        if self.instance is not None and "arms" not in attrs:
+            return {}
+        stored = {}
+        if self.instance is not None:
+            stored = {arm.label.casefold(): arm for arm in self.instance.arms.all()}
+        arms = []
+        for arm in attrs.get("arms", []):
+            # What a written arm leaves out (its agents, physician's choice,
+            # which the API does not show) stays as stored.
+            kept = stored.get(arm["label"].casefold())
+            arms.append(
+                {
+                    "physicians_choice": bool(kept and kept.physicians_choice),
+                    "agents": list(kept.agents.all()) if kept else [],
+                }
+                | arm
+            )
+        return trial_problems(arms)
+
     class Meta:
         model = Trial
         fields = [
@@ -349,6 +387,21 @@ class EvidenceCitationSerializer(RowSerializer):
         list_serializer_class = PrefetchedListSerializer
 
 
+class PendingRevisionsField(serializers.SerializerMethodField):
+    """A claim's pending revisions, only where the view shows them.
+
+    Readers' copy stays as it was (pending revisions are not public), and
+    lists leave them out: the key is absent, not empty.
+    """
+
+    sometimes_absent = True
+
+    def get_attribute(self, instance):
+        if not self.context.get("show_revisions"):
+            raise SkipField
+        return super().get_attribute(instance)
+
+
 class EvidenceSerializer(CuratedSerializer):
     """A curated claim: agents, a mechanism, what the claim says, its sources.
 
@@ -376,8 +429,48 @@ class EvidenceSerializer(CuratedSerializer):
         "curator has reviewed the claim against yet."
     )
 
+    revisions = PendingRevisionsField(
+        help_text="Revisions of this claim waiting for review (their URLs). "
+        "Shown only to those who may see unpublished evidence, on one claim."
+    )
+
     owned_rows = {"evidence_citations": ("evidence", ("citation",))}
     many_to_many = ("agents", "trials")
+
+    def get_revisions(self, evidence) -> list[str]:
+        pending = evidence.__dict__.get(PREFETCHED.format("pending_revisions"))
+        if pending is None:
+            pending = evidence.revisions.filter(status=Revision.Status.SUBMITTED)
+        request = self.context.get("request")
+        return [resource_url(request, "revisions", r.pk) for r in pending]
+
+    def proposed_content(self, attrs, base: dict) -> dict:
+        """The claim's content (as `content_of` gives it) after this write.
+
+        A citation row that leaves out its quote or location keeps the one it
+        has; a new row starts without. `retraction_reviewed` is a reviewer's
+        mark, not content, and is not part of it.
+        """
+        content = dict(base)
+        content.update({name: attrs[name] for name in CONTENT_FIELDS if name in attrs})
+        if "mechanism" in attrs:
+            content["mechanism"] = attrs["mechanism"].slug
+        if "agents" in attrs:
+            content["agents"] = sorted(agent.slug for agent in attrs["agents"])
+        if "trials" in attrs:
+            content["trials"] = sorted(trial.nct_id for trial in attrs["trials"])
+        if "evidence_citations" in attrs:
+            now = {row["citation"]: row for row in base["citations"]}
+            rows = []
+            for item in attrs["evidence_citations"]:
+                citekey = item["citation"].citekey
+                kept = now.get(citekey, dict.fromkeys(CITATION_FIELDS, ""))
+                rows.append(
+                    {"citation": citekey}
+                    | {name: item.get(name, kept[name]) for name in CITATION_FIELDS}
+                )
+            content["citations"] = sorted(rows, key=lambda row: row["citation"])
+        return content
 
     def get_warnings(self, evidence) -> list[str]:
         links = evidence.__dict__.get(PREFETCHED.format("evidence_citations"))
@@ -407,6 +500,7 @@ class EvidenceSerializer(CuratedSerializer):
             "citations",
             "trials",
             "warnings",
+            "revisions",
             "status",
             "status_reason",
             "submitted_at",
@@ -435,7 +529,56 @@ class TransitionSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         max_length=2000,
-        help_text="Required to reject, send back or retire.",
+        help_text="Required to reject (and to send back or retire a claim).",
+    )
+
+
+class RevisionEvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    uid = serializers.UUIDField()
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, evidence) -> str:
+        return resource_url(self.context.get("request"), "evidence", evidence.pk)
+
+
+class RevisionSerializer(serializers.ModelSerializer):
+    """A proposed change to an accepted claim: what it changes, and its review.
+
+    `content` is the claim as proposed, `base` the claim when it was
+    proposed, `changed` the fields they differ on.
+    """
+
+    url = LinkField()
+    evidence = RevisionEvidenceSerializer(read_only=True)
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Revision
+        fields = [
+            "url",
+            "id",
+            "evidence",
+            "changed",
+            "content",
+            "base",
+            "note",
+            "status",
+            "reason",
+            "created_by",
+            "reviewed_by",
+            "reviewed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class RevisionTransitionSerializer(TransitionSerializer):
+    action = serializers.ChoiceField(
+        choices=["accept", "reject"],
+        help_text="accept (applies the revision to its claim) or reject.",
     )
 
 

@@ -1,13 +1,16 @@
-from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db import transaction
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status as http
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from her2db.api.conditional import ConditionalGetMixin
-from her2db.api.fields import prefetched
+from her2db.api.fields import PREFETCHED, prefetched
+from her2db.api.serializers import change_reason
 from her2db.api.viewsets import CuratedViewSet
 from her2db.registry import registry
 from references.models import Citation
@@ -17,6 +20,7 @@ from .filters import (
     ChangeFilter,
     EvidenceFilter,
     MechanismFilter,
+    RevisionFilter,
     TargetFilter,
     TrialFilter,
 )
@@ -31,17 +35,21 @@ from .models import (
     EvidenceCitation,
     EvidenceTrial,
     Mechanism,
+    Revision,
     Target,
     Trial,
     TrialArm,
     TrialArmAgent,
 )
 from .models.evidence import sees_unpublished
+from .models.review import content_of
 from .serializers import (
     AgentSerializer,
     ChangeSerializer,
     EvidenceSerializer,
     MechanismSerializer,
+    RevisionSerializer,
+    RevisionTransitionSerializer,
     TargetSerializer,
     TransitionSerializer,
     TrialSerializer,
@@ -231,10 +239,43 @@ EVIDENCE_ID = OpenApiParameter(
 )
 
 
+def transition_action(step, answer, identifier, description: str):
+    """POST .../transition/ on one object: a review step, as the schema shows it."""
+
+    def decorate(method):
+        method = action(
+            detail=True, methods=["post"], permission_classes=[IsAuthenticated]
+        )(method)
+        return extend_schema(
+            request=step,
+            responses=answer,
+            parameters=[identifier],
+            description=description,
+        )(method)
+
+    return decorate
+
+
+REVISED = (
+    "A change to an accepted claim's content is not applied: it becomes a "
+    "revision (202, the revision in the body, its URL in Location) that readers "
+    "do not see until an editor accepts it. X-Change-Reason becomes its note. "
+    "A write that changes nothing readers see is applied as usual (200)."
+)
+
+
 @extend_schema_view(
     retrieve=extend_schema(parameters=[EVIDENCE_ID]),
-    update=extend_schema(parameters=[EVIDENCE_ID]),
-    partial_update=extend_schema(parameters=[EVIDENCE_ID]),
+    update=extend_schema(
+        parameters=[EVIDENCE_ID],
+        description=REVISED,
+        responses={200: EvidenceSerializer, 202: RevisionSerializer},
+    ),
+    partial_update=extend_schema(
+        parameters=[EVIDENCE_ID],
+        description=REVISED,
+        responses={200: EvidenceSerializer, 202: RevisionSerializer},
+    ),
     destroy=extend_schema(parameters=[EVIDENCE_ID]),
 )
 class EvidenceViewSet(CuratedViewSet):
@@ -255,7 +296,30 @@ class EvidenceViewSet(CuratedViewSet):
         "updated_at",
     ]
 
+    def shows_revisions(self) -> bool:
+        """One claim, to a reader who may see unpublished evidence."""
+        return bool(self.detail) and sees_unpublished(self.request.user)
+
+    def get_serializer_context(self):
+        return super().get_serializer_context() | {
+            "show_revisions": self.shows_revisions()
+        }
+
     def get_queryset(self):
+        claims = self.claims()
+        if self.shows_revisions():
+            claims = claims.prefetch_related(
+                Prefetch(
+                    "revisions",
+                    Revision.objects.filter(status=Revision.Status.SUBMITTED).only(
+                        "evidence"
+                    ),
+                    to_attr=PREFETCHED.format("pending_revisions"),
+                )
+            )
+        return claims
+
+    def claims(self):
         return (
             Evidence.objects.visible_to(self.request.user)
             .select_related("mechanism")
@@ -292,14 +356,47 @@ class EvidenceViewSet(CuratedViewSet):
     def perform_create(self, serializer):
         serializer.save(created_by=self.request.user)
 
-    @extend_schema(
-        request=TransitionSerializer,
-        responses=EvidenceSerializer,
-        parameters=[EVIDENCE_ID],
-        description="Move the item through review: submit, accept, reject, "
-        "send back, retire or revise. Who, when and why go into its history.",
+    def write_update(self, serializer):
+        """An accepted claim's content changes only through a revision."""
+        evidence = serializer.instance
+        if evidence.status != Evidence.Status.ACCEPTED:
+            return super().write_update(serializer)
+        base = content_of(evidence)
+        proposed = serializer.proposed_content(serializer.validated_data, base)
+        if proposed == base:
+            # Nothing readers see changes (at most a reviewer's retraction mark).
+            return super().write_update(serializer)
+        request = self.request
+        revision = Revision.propose(
+            evidence, proposed, request.user, note=change_reason(request)
+        )
+        self.mark_retractions(evidence, serializer.validated_data)
+        data = RevisionSerializer(revision, context=self.get_serializer_context()).data
+        return Response(
+            data, status=http.HTTP_202_ACCEPTED, headers={"Location": data["url"]}
+        )
+
+    @staticmethod
+    def mark_retractions(evidence, attrs) -> None:
+        """A reviewer's retraction marks are not content: they apply at once,
+        beside the revision that proposes the rest."""
+        marks = {
+            item["citation"].pk: item["retraction_reviewed"]
+            for item in attrs.get("evidence_citations", ())
+            if "retraction_reviewed" in item
+        }
+        for link in evidence.evidence_citations.filter(citation__in=list(marks)):
+            if link.retraction_reviewed != marks[link.citation_id]:
+                link.retraction_reviewed = marks[link.citation_id]
+                link.save()
+
+    @transition_action(
+        TransitionSerializer,
+        EvidenceSerializer,
+        EVIDENCE_ID,
+        "Move the item through review: submit, accept, reject, send back, retire "
+        "or revise. Who, when and why go into its history.",
     )
-    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated])
     def transition(self, request, id=None):
         evidence = self.get_object()
         step = TransitionSerializer(data=request.data)
@@ -310,6 +407,59 @@ class EvidenceViewSet(CuratedViewSet):
             step.validated_data.get("reason", ""),
         )
         return Response(self.get_serializer(self.reread(evidence)).data)
+
+
+REVISION_ID = OpenApiParameter(
+    "id", int, OpenApiParameter.PATH, description="The revision's number."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Proposed changes to accepted claims, by claim. Only those "
+        "who may see unpublished evidence see any."
+    ),
+    retrieve=extend_schema(parameters=[REVISION_ID]),
+)
+class RevisionViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
+    """Revisions of accepted claims, and their review."""
+
+    serializer_class = RevisionSerializer
+    filterset_class = RevisionFilter
+    lookup_value_regex = r"[0-9]{1,18}"
+    ordering_fields = ["id", "created_at", "reviewed_at"]
+
+    def get_queryset(self):
+        if not sees_unpublished(self.request.user):
+            # Proposals are never public: a 404, as a draft claim is.
+            return Revision.objects.none()
+        return Revision.objects.select_related(
+            "evidence", "created_by", "reviewed_by"
+        ).only(
+            *(f.name for f in Revision._meta.concrete_fields),
+            "evidence__uid",
+            "created_by__username",
+            "reviewed_by__username",
+        )
+
+    @transition_action(
+        RevisionTransitionSerializer,
+        RevisionSerializer,
+        REVISION_ID,
+        "Accept a revision (applies it to its claim, atomically) or reject it "
+        "with a reason. Editors only; nobody accepts their own.",
+    )
+    def transition(self, request, pk=None):
+        step = RevisionTransitionSerializer(data=request.data)
+        step.is_valid(raise_exception=True)
+        with transaction.atomic():
+            revision = self.get_object()
+            revision = Revision.objects.select_for_update().get(pk=revision.pk)
+            if step.validated_data["action"] == "accept":
+                revision.accept(request.user)
+            else:
+                revision.reject(request.user, step.validated_data.get("reason", ""))
+        return Response(self.get_serializer(self.get_object()).data)
 
 
 @extend_schema_view(

@@ -12,6 +12,9 @@ from .renderers import JSONRenderer, dump_json
 
 # Writes that honour If-Match (POST: an action on one object).
 CONDITIONAL_WRITES = ("PUT", "PATCH", "DELETE", "POST")
+# Writes that must send it: without it, two clients that read the same record
+# would each overwrite the other's change (RFC 6585, 428).
+IF_MATCH_REQUIRED = ("PUT", "PATCH", "DELETE")
 
 
 class PreconditionFailed(exceptions.APIException):
@@ -21,6 +24,16 @@ class PreconditionFailed(exceptions.APIException):
         "current ETag). Read it again, then repeat your change."
     )
     default_code = "precondition_failed"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = http.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = (
+        "Send the record's ETag in an If-Match header: PUT, PATCH and DELETE "
+        "are refused without it, so that no change overwrites another unseen. "
+        "GET the record, then repeat your change with If-Match set to its ETag."
+    )
+    default_code = "precondition_required"
 
 
 def etag_of(body: bytes, media_type: str = "application/json") -> str:

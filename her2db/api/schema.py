@@ -109,6 +109,14 @@ IF_MATCH = OpenApiParameter(
     description="The ETag you read: the change is refused with 412 if the "
     "record changed since.",
 )
+IF_MATCH_REQUIRED = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="The ETag you read (from a GET). Required: without it the "
+    "change is refused with 428; with a stale one, with 412.",
+)
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -119,12 +127,26 @@ class AutoSchema(openapi.AutoSchema):
         if self.method == "GET":
             parameters += [IF_NONE_MATCH, ETAG]
         elif self.method in ("PUT", "PATCH"):
-            parameters += [IF_MATCH, REASON, ETAG]
-        elif self.method == "DELETE" or self._is_detail_action():
+            parameters += [IF_MATCH_REQUIRED, REASON, ETAG]
+        elif self.method == "DELETE":
+            parameters += [IF_MATCH_REQUIRED, ETAG]
+        elif self._is_detail_action():
             parameters += [IF_MATCH, ETAG]
         elif self.method == "POST":
             parameters += [REASON, ETAG]
         return parameters
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        # A field only some readers get (`sometimes_absent`) is not required.
+        absent = {
+            name
+            for name, field in serializer.fields.items()
+            if getattr(field, "sometimes_absent", False)
+        }
+        if absent and "required" in schema:
+            schema["required"] = [n for n in schema["required"] if n not in absent]
+        return schema
 
     def _is_detail_action(self) -> bool:
         return "{" in self.path
@@ -157,6 +179,8 @@ class AutoSchema(openapi.AutoSchema):
             errors["403"] = ErrorDetail
             if self._is_detail_action() or self.method != "POST":
                 errors.update({"404": ErrorDetail, "412": ErrorDetail})
+            if self.method in ("PUT", "PATCH", "DELETE"):
+                errors["428"] = ErrorDetail
             if self.method == "DELETE":
                 errors["409"] = Conflict
             errors["415"] = ErrorDetail
@@ -184,5 +208,6 @@ ERROR_DESCRIPTIONS = {
     "409": "Still in use: the body lists what uses it.",
     "412": "Stale If-Match: the record changed since you read it.",
     "415": "The request body's media type is not accepted.",
+    "428": "If-Match is missing: GET the record and send its ETag as If-Match.",
     "429": "Too many anonymous requests: wait, or use a token.",
 }

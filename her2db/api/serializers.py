@@ -29,6 +29,12 @@ _MISSING = object()
 CHANGE_REASON = "X-Change-Reason"
 
 
+def change_reason(request) -> str:
+    """Why the client makes its change (the X-Change-Reason header), or ""."""
+    reason = request.headers.get(CHANGE_REASON, "") if request else ""
+    return reason.replace("\x00", "").strip()[:1000]
+
+
 class PlainFieldsMixin:
     """DRF's `to_representation`, with a short cut for plain columns.
 
@@ -116,9 +122,24 @@ class CuratedSerializer(PlainFieldsMixin, serializers.ModelSerializer):
                 row_errors = self.check_rows(source, parent_field, keys, attrs[source])
                 if row_errors:
                     errors[names.get(source, source)] = row_errors
+        if not errors:
+            errors = self.record_problems(attrs)
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+    def record_problems(self, attrs) -> dict:
+        """Rules the record keeps with its rows (therapies/rules.py), by field."""
+        return {}
+
+    def rows_after(self, source, attrs) -> list:
+        """The rows of `source` as this write leaves them: the ones written,
+        or the stored ones when the write leaves them alone."""
+        if source in attrs:
+            return attrs[source]
+        if self.instance is None:
+            return []
+        return list(getattr(self.instance, source).all())
 
     def api_names(self) -> dict[str, str]:
         return {
@@ -201,21 +222,28 @@ class CuratedSerializer(PlainFieldsMixin, serializers.ModelSerializer):
         return instance
 
     def update(self, instance, validated_data):
+        """Write what differs: a save that changes nothing would still add a
+        history row (and a change-feed entry), so the object is saved only
+        when one of its own fields changes, and each owned row likewise."""
         related = self.pop_related(validated_data)
-        for name, value in validated_data.items():
+        changed = {
+            name: value
+            for name, value in validated_data.items()
+            if getattr(instance, name) != value
+        }
+        for name, value in changed.items():
             setattr(instance, name, value)
-        self.give_reason(instance)
-        instance.save()
+        if changed:
+            self.give_reason(instance)
+            instance.save()
         self.save_related(instance, related)
         return instance
 
     def give_reason(self, instance) -> None:
         """The X-Change-Reason header, kept in the history as the admin's is."""
-        request = self.context.get("request")
-        reason = request.headers.get(CHANGE_REASON, "") if request else ""
-        reason = reason.replace("\x00", "").strip()
+        reason = change_reason(self.context.get("request"))
         if reason:
-            instance._change_reason = reason[:1000]
+            instance._change_reason = reason
 
     def pop_related(self, validated_data) -> dict:
         return {

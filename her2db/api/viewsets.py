@@ -11,8 +11,10 @@ from her2db.registry import registry
 
 from .conditional import (
     CONDITIONAL_WRITES,
+    IF_MATCH_REQUIRED,
     ConditionalGetMixin,
     PreconditionFailed,
+    PreconditionRequired,
     etag_of,
     parse_etags,
 )
@@ -26,6 +28,7 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
       a GET whose If-None-Match holds it gets 304.
     - PUT, PATCH, DELETE (and POST actions on one object) honour If-Match:
       the row is locked, its current representation compared, 412 if stale.
+      PUT, PATCH and DELETE require it (428 without), so no update is lost.
     - Writes run in one transaction, rolled back on any error; a delete that
       evidence (or anything else) still protects gets 409 naming the rows.
     - A write answers with the object as a GET would show it, and its ETag.
@@ -85,8 +88,10 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return {self.lookup_field: value}
 
     def check_if_match(self, instance) -> None:
-        wanted = self.request.headers.get("If-Match")
-        if not wanted or wanted.strip() == "*":
+        wanted = self.request.headers.get("If-Match", "").strip()
+        if not wanted and self.request.method in IF_MATCH_REQUIRED:
+            raise PreconditionRequired()
+        if not wanted or wanted == "*":
             return
         current = etag_of(dump_json(self.get_serializer(instance).data))
         # If-Match compares strongly: a weak tag never matches.
@@ -109,5 +114,9 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
+        return self.write_update(serializer)
+
+    def write_update(self, serializer) -> Response:
+        """Save a valid update and answer with the object as GET shows it."""
         self.perform_update(serializer)
         return Response(self.get_serializer(self.reread(serializer.instance)).data)

@@ -3,6 +3,7 @@ guarding every change against a stale copy."""
 
 import pytest
 
+from tests.api_clients import current
 from therapies.models import Agent
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +65,9 @@ def test_a_stale_if_match_is_412_and_changes_nothing(curator_api, world):
     url = "/api/v1/agents/trastuzumab/"
     tag = curator_api.get(url)["ETag"]
     # Someone else changes the agent meanwhile.
-    other = curator_api.patch(url, {"abbreviation": "TZ"}, format="json")
+    other = curator_api.patch(
+        url, {"abbreviation": "TZ"}, format="json", **current(curator_api, url)
+    )
     assert other.status_code == 200
     for method, body in [
         ("patch", {"abbreviation": "X"}),

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from references.models import Citation
+from tests.api_clients import current
 from tests.conftest import make_agent, make_citation, make_mechanism, make_target
 from therapies.models import Agent, Evidence, Mechanism, Target, Trial
 
@@ -15,7 +16,11 @@ NEW = {
     "agents": {"name": "zanidatamab", "slug": "zanidatamab", "modality": "OTHER"},
     "targets": {"symbol": "ERBB3", "name": "erb-b2 receptor tyrosine kinase 3"},
     "mechanisms": {"slug": "new-mech", "name": "New", "category": "DOWNSTREAM"},
-    "trials": {"nct_id": "NCT01234567", "title": "A new trial"},
+    "trials": {
+        "nct_id": "NCT01234567",
+        "title": "A new trial",
+        "arms": [{"label": "Observation", "role": "NO_INTERVENTION"}],
+    },
     "citations": {"citekey": "New2024", "title": "A new paper"},
 }
 MODELS = {
@@ -87,12 +92,16 @@ def test_curators_create_and_change_but_do_not_delete(curator_api, resource):
     created = curator_api.post(f"/api/v1/{resource}/", NEW[resource], format="json")
     assert created.status_code == 201, created.content
     url = created.json()["url"]
-    patched = curator_api.patch(url, {"name": "Renamed"}, format="json")
+    patched = curator_api.patch(
+        url, {"name": "Renamed"}, format="json", **current(curator_api, url)
+    )
     if resource in ("trials", "citations"):  # no name: a title instead
-        patched = curator_api.patch(url, {"title": "Retitled"}, format="json")
+        patched = curator_api.patch(
+            url, {"title": "Retitled"}, format="json", **current(curator_api, url)
+        )
     assert patched.status_code == 200, patched.content
     before = snapshot()
-    assert curator_api.delete(url).status_code == 403
+    assert curator_api.delete(url, **current(curator_api, url)).status_code == 403
     assert snapshot() == before
 
 
@@ -101,7 +110,7 @@ def test_editors_delete(editor_api, resource):
     url = existing(resource)
     model = MODELS[resource]
     count = model.objects.count()
-    response = editor_api.delete(url)
+    response = editor_api.delete(url, **current(editor_api, url))
     assert response.status_code == 204, response.content
     assert model.objects.count() == count - 1
     assert editor_api.get(url).status_code == 404
@@ -111,8 +120,20 @@ def test_curators_delete_their_own_draft_evidence_only_with_the_permission(
     curator_api, editor_api, world
 ):
     draft = world["hidden"]["DRAFT"]
-    assert curator_api.delete(f"/api/v1/evidence/{draft.uid}/").status_code == 403
-    assert editor_api.delete(f"/api/v1/evidence/{draft.uid}/").status_code == 204
+    assert (
+        curator_api.delete(
+            f"/api/v1/evidence/{draft.uid}/",
+            **current(curator_api, f"/api/v1/evidence/{draft.uid}/"),
+        ).status_code
+        == 403
+    )
+    assert (
+        editor_api.delete(
+            f"/api/v1/evidence/{draft.uid}/",
+            **current(editor_api, f"/api/v1/evidence/{draft.uid}/"),
+        ).status_code
+        == 204
+    )
     assert not Evidence.objects.filter(pk=draft.pk).exists()
 
 

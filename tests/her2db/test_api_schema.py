@@ -37,7 +37,12 @@ def test_schema_is_served_and_describes_every_operation(anon):
             ("evidence", "{id}"),
         ]
         for suffix in ("", f"{key}/")
-    } | {"/api/v1/evidence/{id}/transition/"}
+    } | {
+        "/api/v1/evidence/{id}/transition/",
+        "/api/v1/revisions/",
+        "/api/v1/revisions/{id}/",
+        "/api/v1/revisions/{id}/transition/",
+    }
     assert ours <= set(schema["paths"])
     for path, method, operation in operations:
         codes = set(operation["responses"])
@@ -50,8 +55,9 @@ def test_schema_is_served_and_describes_every_operation(anon):
             assert {"400", "401", "403"} <= codes, (path, method)
             assert {} not in operation["security"]
         if method in ("put", "patch", "delete"):
-            assert {"404", "412"} <= codes
-            assert "If-Match" in [p["name"] for p in operation["parameters"]]
+            assert {"404", "412", "428"} <= codes
+            if_match = [p for p in operation["parameters"] if p["name"] == "If-Match"]
+            assert if_match and if_match[0]["required"], (path, method)
         if method == "delete":
             assert "409" in codes
     errors = schema["components"]["schemas"]
@@ -91,3 +97,12 @@ def test_documentation_pages_load_only_local_assets(anon, url):
         if source.startswith("/static/"):
             assert finders.find(source.removeprefix("/static/")), source
     assert "/api/schema/" in page
+
+
+def test_the_schema_says_a_change_to_an_accepted_claim_is_a_revision(anon):
+    schema = anon.get("/api/schema/?format=json").json()
+    patch = schema["paths"]["/api/v1/evidence/{id}/"]["patch"]
+    assert {"200", "202", "428"} <= set(patch["responses"])
+    revision = patch["responses"]["202"]["content"]["application/json"]["schema"]
+    assert revision == {"$ref": "#/components/schemas/Revision"}
+    assert "428" in schema["paths"]["/api/v1/agents/{slug}/"]["delete"]["responses"]

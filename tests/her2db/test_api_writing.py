@@ -6,6 +6,7 @@ import pytest
 from django.db import IntegrityError
 
 from references.models import Author, Citation
+from tests.api_clients import current
 from tests.conftest import make_agent, make_citation, make_mechanism, make_target
 from therapies.models import Agent, AgentAlias, Evidence, Mechanism, Trial
 
@@ -87,6 +88,7 @@ def test_writing_a_list_of_rows_replaces_it_keeping_unchanged_rows(curator_api, 
             "aliases": [{"alias": "herceptin", "kind": "BRAND"}],
         },
         format="json",
+        **current(curator_api, "/api/v1/agents/trastuzumab/"),
     )
     assert response.status_code == 200, response.content
     rows = {t["target"]["symbol"]: t for t in response.json()["targets"]}
@@ -99,7 +101,10 @@ def test_writing_a_list_of_rows_replaces_it_keeping_unchanged_rows(curator_api, 
         ("herceptin",)
     ]
     cleared = curator_api.patch(
-        "/api/v1/agents/trastuzumab/", {"targets": []}, format="json"
+        "/api/v1/agents/trastuzumab/",
+        {"targets": []},
+        format="json",
+        **current(curator_api, "/api/v1/agents/trastuzumab/"),
     )
     assert cleared.json()["targets"] == []
 
@@ -141,16 +146,17 @@ def test_trial_arms_are_written_with_their_agents(curator_api, world):
             "phase": "PHASE3",
             "arms": [
                 {"label": "AC-TH", "agents": ["trastuzumab", "lapatinib"]},
-                {"label": "AC-T", "role": "ACTIVE_COMPARATOR"},
+                {"label": "Observation", "role": "NO_INTERVENTION"},
             ],
             "publications": ["Berns2007"],
         },
         format="json",
+        **current(curator_api, "/api/v1/trials/NCT00004067/"),
     )
     assert response.status_code == 200, response.content
     arms = {a["label"]: a for a in response.json()["arms"]}
     assert [a["slug"] for a in arms["AC-TH"]["agents"]] == ["lapatinib", "trastuzumab"]
-    assert arms["AC-T"]["agents"] == []
+    assert arms["Observation"]["agents"] == []
     assert [p["citekey"] for p in response.json()["publications"]] == ["Berns2007"]
 
 
@@ -182,6 +188,7 @@ def test_citation_authors_are_written_in_order_and_shared_by_name(curator_api, w
         body["url"],
         {"authors": [{"family_name": "Scaltriti", "given_name": "M"}]},
         format="json",
+        **current(curator_api, body["url"]),
     )
     assert [a["family_name"] for a in reordered.json()["authors"]] == ["Scaltriti"]
 
@@ -223,6 +230,9 @@ def test_nul_characters_are_refused_not_a_server_error(curator_api, world):
             "/api/v1/evidence/" + str(world["accepted"][0].uid) + "/",
             {"mechanism": "p95\x00", "agents": ["a\x00"], "statement": "x\x00"},
             format="json",
+            **current(
+                curator_api, "/api/v1/evidence/" + str(world["accepted"][0].uid) + "/"
+            ),
         )
     )
     assert set(body) == {"mechanism", "agents", "statement"}
@@ -231,6 +241,7 @@ def test_nul_characters_are_refused_not_a_server_error(curator_api, world):
         {"abbreviation": "L"},
         format="json",
         HTTP_X_CHANGE_REASON="why\x00not",
+        **current(curator_api, "/api/v1/agents/lapatinib/"),
     )
     assert response.status_code == 200
     latest = Agent.objects.get(slug="lapatinib").history.first()
@@ -288,7 +299,12 @@ def test_agent_rules_are_400s_naming_the_field(curator_api, world, change, expec
     make_agent(slug="other", name="other", chembl_id="CHEMBL1201585")
     before = list(Agent.objects.values())
     body = errors(
-        curator_api.patch("/api/v1/agents/trastuzumab/", change, format="json")
+        curator_api.patch(
+            "/api/v1/agents/trastuzumab/",
+            change,
+            format="json",
+            **current(curator_api, "/api/v1/agents/trastuzumab/"),
+        )
     )
     if isinstance(expected, str):
         assert list(body) == [expected]
@@ -309,6 +325,7 @@ def test_an_alias_belongs_to_one_agent_whatever_its_case(curator_api, world):
                 ]
             },
             format="json",
+            **current(curator_api, "/api/v1/agents/lapatinib/"),
         )
     )
     assert body == {
@@ -321,13 +338,19 @@ def test_an_alias_belongs_to_one_agent_whatever_its_case(curator_api, world):
 
 def test_mechanism_tree_rules(curator_api, world):
     wrong_category = curator_api.patch(
-        "/api/v1/mechanisms/p95her2/", {"category": "DOWNSTREAM"}, format="json"
+        "/api/v1/mechanisms/p95her2/",
+        {"category": "DOWNSTREAM"},
+        format="json",
+        **current(curator_api, "/api/v1/mechanisms/p95her2/"),
     )
     assert errors(wrong_category) == {
         "category": ["A mechanism has its parent's category (HER receptor layer)."]
     }
     cycle = curator_api.patch(
-        "/api/v1/mechanisms/her-receptor/", {"parent": "p95her2"}, format="json"
+        "/api/v1/mechanisms/her-receptor/",
+        {"parent": "p95her2"},
+        format="json",
+        **current(curator_api, "/api/v1/mechanisms/her-receptor/"),
     )
     assert errors(cycle) == {"parent": ["This would make the tree a cycle."]}
     assert Mechanism.objects.get(slug="her-receptor").parent is None
@@ -338,6 +361,7 @@ def test_trial_and_citation_rules(curator_api, world):
         "/api/v1/trials/NCT00004067/",
         {"start_date": "2005-06", "completion_date": "2004"},
         format="json",
+        **current(curator_api, "/api/v1/trials/NCT00004067/"),
     )
     assert errors(trial) == {
         "completion_date": ["The completion date precedes the start date."]
@@ -353,13 +377,19 @@ def test_trial_and_citation_rules(curator_api, world):
     )
     assert errors(duplicate_doi) == {"doi": ["Another citation has this DOI."]}
     retraction = curator_api.patch(
-        "/api/v1/citations/Berns2007/", {"retraction_date": "2020-01-01"}, format="json"
+        "/api/v1/citations/Berns2007/",
+        {"retraction_date": "2020-01-01"},
+        format="json",
+        **current(curator_api, "/api/v1/citations/Berns2007/"),
     )
     assert errors(retraction) == {
         "non_field_errors": ["Only a retracted citation has a retraction date."]
     }
     year = curator_api.patch(
-        "/api/v1/citations/Berns2007/", {"year": 1700}, format="json"
+        "/api/v1/citations/Berns2007/",
+        {"year": 1700},
+        format="json",
+        **current(curator_api, "/api/v1/citations/Berns2007/"),
     )
     assert errors(year) == {
         "year": ["Ensure this value is greater than or equal to 1800."]
@@ -373,6 +403,7 @@ def test_malformed_bodies_are_400s(curator_api, world):
             "/api/v1/agents/trastuzumab/",
             body,
             content_type="application/json",
+            **current(curator_api, "/api/v1/agents/trastuzumab/"),
         )
         assert response.status_code == 400, (body, response.content)
 
@@ -408,7 +439,9 @@ def test_integrity_errors_from_unknown_causes_are_still_400s():
 
 
 def test_deleting_what_evidence_uses_is_a_409_naming_the_users(editor_api, world):
-    response = editor_api.delete("/api/v1/agents/lapatinib/")
+    response = editor_api.delete(
+        "/api/v1/agents/lapatinib/", **current(editor_api, "/api/v1/agents/lapatinib/")
+    )
     assert response.status_code == 409
     body = response.json()
     assert body["detail"].startswith("This agent cannot be deleted")
@@ -431,7 +464,7 @@ def test_deleting_what_evidence_uses_is_a_409_naming_the_users(editor_api, world
     ],
 )
 def test_other_protected_deletes_are_409s(editor_api, world, url, resource):
-    response = editor_api.delete(url)
+    response = editor_api.delete(url, **current(editor_api, url))
     assert response.status_code == 409, response.content
     assert resource in {d["resource"] for d in response.json()["dependants"]}
     assert editor_api.get(url).status_code == 200
@@ -446,7 +479,7 @@ def test_deleting_unused_rows_works(editor_api):
         f"/api/v1/mechanisms/{mechanism.slug}/",
         f"/api/v1/citations/{citation.citekey}/",
     ]:
-        assert editor_api.delete(url).status_code == 204
+        assert editor_api.delete(url, **current(editor_api, url)).status_code == 204
 
 
 # --- History ---------------------------------------------------------------------
@@ -454,16 +487,25 @@ def test_deleting_unused_rows_works(editor_api):
 
 def test_api_writes_are_in_the_history_with_the_tokens_user(curator_api, world):
     curator_api.patch(
-        "/api/v1/agents/lapatinib/", {"abbreviation": "LAP"}, format="json"
+        "/api/v1/agents/lapatinib/",
+        {"abbreviation": "LAP"},
+        format="json",
+        **current(curator_api, "/api/v1/agents/lapatinib/"),
     )
     latest = Agent.objects.get(slug="lapatinib").history.first()
     assert latest.history_type == "~"
     assert latest.history_user.username == "curator"
     assert latest.abbreviation == "LAP"
     created = curator_api.post(
-        "/api/v1/trials/", {"nct_id": "NCT01234567", "title": "t"}, format="json"
+        "/api/v1/trials/",
+        {
+            "nct_id": "NCT01234567",
+            "title": "t",
+            "arms": [{"label": "Drug", "agents": ["lapatinib"]}],
+        },
+        format="json",
     )
-    assert created.status_code == 201
+    assert created.status_code == 201, created.content
     first = Trial.objects.get(nct_id="NCT01234567").history.get()
     assert (first.history_type, first.history_user.username) == ("+", "curator")
 
@@ -474,6 +516,7 @@ def test_a_change_reason_header_goes_into_the_history(curator_api, world):
         {"abbreviation": "LAP"},
         format="json",
         HTTP_X_CHANGE_REASON="Abbreviation from the FDA label",
+        **current(curator_api, "/api/v1/agents/lapatinib/"),
     )
     latest = Agent.objects.get(slug="lapatinib").history.first()
     assert latest.history_change_reason == "Abbreviation from the FDA label"
@@ -484,6 +527,7 @@ def test_session_writes_are_in_the_history_with_the_user(curator_client, world):
         "/api/v1/agents/lapatinib/",
         {"abbreviation": "L"},
         content_type="application/json",
+        **current(curator_client, "/api/v1/agents/lapatinib/"),
     )
     assert response.status_code == 200
     assert Agent.objects.get(

@@ -121,6 +121,22 @@ class Mechanism(TimeStampedModel, NaturalKeyModel):
                     f"({self.parent.get_category_display()})."
                 }
             )
+        if self.parent_id is None and self.category:
+            # One root per category: another would stand outside the tree.
+            root = (
+                type(self)
+                .objects.filter(category=self.category, parent__isnull=True)
+                .exclude(pk=self.pk)
+                .values_list("slug", flat=True)
+                .first()
+            )
+            if root:
+                raise ValidationError(
+                    {
+                        "parent": f"{self.get_category_display()} already has its "
+                        f"root mechanism ({root}): file this one under it."
+                    }
+                )
 
     def ancestors(self) -> list["Mechanism"]:
         chain, node = [], self.parent

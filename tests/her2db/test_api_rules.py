@@ -1,0 +1,140 @@
+"""The API refuses what check_data would report about one record (400 naming
+the field): the rules of therapies/rules.py, the tree's one root per category
+and the identifiers' formats."""
+
+import pytest
+
+from tests.api_clients import current
+from therapies.models import Agent, Mechanism, Trial, TrialArm
+from therapies.rules import NO_AGENTS, NO_APPROVAL, NO_ARMS
+
+pytestmark = pytest.mark.django_db
+
+TRIAL = {"nct_id": "NCT01234567", "title": "A new trial"}
+
+
+def patch(client, url, body):
+    return client.patch(url, body, format="json", **current(client, url))
+
+
+@pytest.mark.parametrize("arms", [None, []])
+def test_a_trial_without_arms_is_refused(curator_api, arms):
+    body = TRIAL | ({} if arms is None else {"arms": arms})
+    response = curator_api.post("/api/v1/trials/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"arms": [NO_ARMS]}
+    assert not Trial.objects.exists()
+
+
+def test_an_arm_that_gives_no_agent_is_refused(curator_api, world):
+    body = TRIAL | {"arms": [{"label": "Drug", "role": "EXPERIMENTAL"}]}
+    response = curator_api.post("/api/v1/trials/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"arms": {"0": {"agents": [NO_AGENTS]}}}
+    # Emptying the agents of a stored arm is refused the same way.
+    emptied = patch(
+        curator_api,
+        "/api/v1/trials/NCT00004067/",
+        {"arms": [{"label": "AC-TH", "agents": []}]},
+    )
+    assert emptied.status_code == 400
+    assert emptied.json() == {"arms": {"0": {"agents": [NO_AGENTS]}}}
+    arm = TrialArm.objects.get(label="AC-TH")
+    assert list(arm.agents.values_list("slug", flat=True)) == ["trastuzumab"]
+
+
+@pytest.mark.parametrize(
+    "role", ["PLACEBO_COMPARATOR", "SHAM_COMPARATOR", "NO_INTERVENTION"]
+)
+def test_placebo_sham_and_observation_arms_give_no_agent(curator_api, world, role):
+    body = TRIAL | {
+        "arms": [
+            {"label": "Drug", "agents": ["trastuzumab"]},
+            {"label": "Control", "role": role},
+        ]
+    }
+    response = curator_api.post("/api/v1/trials/", body, format="json")
+    assert response.status_code == 201, response.content
+
+
+def test_a_physicians_choice_arm_may_give_no_agent(curator_api, world):
+    trial = world["trial"]
+    TrialArm.objects.create(trial=trial, label="TPC", physicians_choice=True)
+    response = patch(
+        curator_api,
+        f"/api/v1/trials/{trial.nct_id}/",
+        {"arms": [{"label": "AC-TH"}, {"label": "TPC", "agents": []}]},
+    )
+    assert response.status_code == 200, response.content
+
+
+def test_a_second_root_in_a_category_is_refused(curator_api, world):
+    message = (
+        "HER receptor layer already has its root mechanism (her-receptor): "
+        "file this one under it."
+    )
+    body = {"slug": "another", "name": "Another", "category": "HER_RECEPTOR"}
+    response = curator_api.post("/api/v1/mechanisms/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"parent": [message]}
+    detached = patch(curator_api, "/api/v1/mechanisms/p95her2/", {"parent": None})
+    assert detached.status_code == 400
+    assert detached.json() == {"parent": [message]}
+    assert Mechanism.objects.get(slug="p95her2").parent.slug == "her-receptor"
+    # The root itself, and a root of a category without one, are fine.
+    assert (
+        patch(
+            curator_api, "/api/v1/mechanisms/her-receptor/", {"name": "HER receptors"}
+        ).status_code
+        == 200
+    )
+    body = {"slug": "metabolic", "name": "Metabolic", "category": "METABOLISM"}
+    assert (
+        curator_api.post("/api/v1/mechanisms/", body, format="json").status_code == 201
+    )
+
+
+def test_an_approved_agent_needs_an_approval(curator_api, world):
+    body = {
+        "name": "newumab",
+        "slug": "newumab",
+        "modality": "OTHER",
+        "development_status": "APPROVED",
+    }
+    response = curator_api.post("/api/v1/agents/", body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"development_status": [NO_APPROVAL]}
+    approval = {"agency": "FDA", "date": "2024-11-20", "indication": "HER2+ BTC"}
+    created = curator_api.post(
+        "/api/v1/agents/", body | {"approvals": [approval]}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    # Neither removing the last approval nor approving without one passes.
+    removed = patch(curator_api, "/api/v1/agents/lapatinib/", {"approvals": []})
+    assert removed.json() == {"development_status": [NO_APPROVAL]}
+    approved = patch(
+        curator_api, "/api/v1/agents/trastuzumab/", {"development_status": "APPROVED"}
+    )
+    assert approved.json() == {"development_status": [NO_APPROVAL]}
+    assert Agent.objects.get(slug="lapatinib").approvals.count() == 1
+
+
+@pytest.mark.parametrize(
+    "resource, body, field",
+    [
+        ("agents", {"name": "x", "slug": "x", "chembl_id": "CHEMBL0"}, "chembl_id"),
+        ("agents", {"name": "y", "slug": "y", "drugbank_id": "DB1"}, "drugbank_id"),
+        ("agents", {"name": "z", "slug": "z", "ncit_id": "X1647"}, "ncit_id"),
+        ("targets", {"symbol": "ABC1", "name": "a", "hgnc_id": "3430"}, "hgnc_id"),
+        ("targets", {"symbol": "ABC2", "name": "b", "uniprot_id": "P0"}, "uniprot_id"),
+        ("trials", {"nct_id": "NCT123", "title": "t"}, "nct_id"),
+        ("trials", {"nct_id": "NCT01234567", "start_date": "2008-13"}, "start_date"),
+        ("citations", {"citekey": "X2024", "title": "t", "doi": "doi"}, "doi"),
+        ("citations", {"citekey": "Y2024", "title": "t", "pmid": "x1"}, "pmid"),
+    ],
+)
+def test_malformed_identifiers_are_refused(curator_api, resource, body, field):
+    body = {"modality": "OTHER"} | body if resource == "agents" else body
+    response = curator_api.post(f"/api/v1/{resource}/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()
