@@ -209,6 +209,8 @@ class Plan:
         self.relations: dict[str, Relation] = {}
         self.steps = []
         for name, api_field in serializer.fields.items():
+            if getattr(api_field, "sometimes_absent", False):
+                continue  # absent from lists, the only pages the floor makes
             try:
                 step = self.step(name, api_field)
             except LookupError as error:
