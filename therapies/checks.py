@@ -12,7 +12,7 @@ from django.db.models import Count
 from references.models import Author, Citation
 from therapies.groups import curated_models
 from therapies.models import Approval, Evidence, Mechanism, Trial
-from therapies.rules import trial_problems
+from therapies.rules import stored_trial_problems
 
 
 def fold(text: str) -> str:
@@ -38,16 +38,7 @@ def trials_breaking_their_rules():
     """Each trial against the rules its writes are held to (therapies/rules.py)."""
     for trial in Trial.objects.prefetch_related("arms__agents"):
         arms = list(trial.arms.all())
-        problems = trial_problems(
-            [
-                {
-                    "role": arm.role,
-                    "physicians_choice": arm.physicians_choice,
-                    "agents": arm.agents.all(),
-                }
-                for arm in arms
-            ]
-        ).get("arms", {})
+        problems = stored_trial_problems(trial).get("arms", {})
         if not arms and problems:
             yield f"trial {trial}: has no arms"
         for index in problems if arms else ():

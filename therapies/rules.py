@@ -56,6 +56,20 @@ def trial_problems(arms: list[Mapping]) -> dict:
     return {"arms": errors} if errors else {}
 
 
+def stored_trial_problems(trial) -> dict:
+    """trial_problems of a trial and its arms as they are in the database."""
+    return trial_problems(
+        [
+            {
+                "role": arm.role,
+                "physicians_choice": arm.physicians_choice,
+                "agents": arm.agents.all(),
+            }
+            for arm in trial.arms.all()
+        ]
+    )
+
+
 def agent_problems(development_status: str, approvals: list) -> dict:
     """An agent with its approvals: approved means an approval is on record."""
     if development_status == Agent.Status.APPROVED and not approvals:

@@ -95,7 +95,7 @@ def test_an_unknown_token_asks_for_a_new_upload(curator_client):
     assert "no longer waiting" in response.content.decode()
 
 
-def test_clinicaltrials_gov_json_is_recognised_and_imported(curator_client):
+def test_clinicaltrials_gov_json_is_recognised_and_imported(curator_client, curated):
     response = upload(curator_client, "ctgov_NCT05894239.json")
     assert "Would write: 1 created" in response.content.decode()
     (token,) = pending(curator_client)

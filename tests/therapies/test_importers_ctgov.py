@@ -159,7 +159,7 @@ def test_updates_a_curated_trial_and_keeps_what_the_registry_omits(curated):
         sponsor="",
         primary_endpoint="PFS by investigator",
     )
-    TrialArm.objects.create(trial=trial, label="Curated arm")
+    TrialArm.objects.create(trial=trial, label="Curated arm", physicians_choice=True)
     output = run("import_ctgov", INAVO)
     trial.refresh_from_db()
     assert trial.sponsor == "Hoffmann-La Roche"
@@ -167,6 +167,21 @@ def test_updates_a_curated_trial_and_keeps_what_the_registry_omits(curated):
     assert "Curated arm" in arms_of(trial)
     assert "arms not in the registry record, kept: Curated arm" in output
     assert "updated   NCT05894239" in output
+
+
+def test_a_study_whose_arm_gives_no_known_agent_is_refused(tmp_path):
+    # No agents in the database: INAVO122's experimental arm matches none.
+    with pytest.raises(CommandError, match="would give no agent HER2db knows"):
+        run("import_ctgov", INAVO)
+    assert not Trial.objects.exists()
+
+
+def test_a_study_without_arm_groups_is_refused(curated, tmp_path):
+    record = study()
+    record["protocolSection"]["armsInterventionsModule"].pop("armGroups")
+    with pytest.raises(CommandError, match="lists no arm groups"):
+        run("import_ctgov", write(tmp_path, {"studies": [record]}))
+    assert not Trial.objects.filter(nct_id="NCT05894239").exists()
 
 
 def test_duplicate_nct_id_in_a_page_is_skipped(curated, tmp_path):

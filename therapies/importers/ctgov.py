@@ -30,6 +30,7 @@ from references.importers.base import (
 from references.importers.writer import NCT_RE
 from references.models import Citation
 from therapies.models import Agent, AgentAlias, Trial, TrialArm
+from therapies.rules import stored_trial_problems
 
 BRACKETS = re.compile(r"[\[(]([^\])]*)[\])]")
 ARM_ROLES = {choice.value for choice in TrialArm.Role}
@@ -183,6 +184,7 @@ class CtgovImporter(Importer):
         except ValidationError as error:
             raise RecordError(describe_error(error), record=where) from None
         arms_changed = self.sync_arms(trial, protocol, where, ctx, agents, notes)
+        self.check_rules(trial, where, notes)
         refs_changed = self.link_references(trial, protocol, ctx, notes)
         changes += arms_changed + refs_changed
         if status_ == UNCHANGED and changes:
@@ -255,6 +257,25 @@ class CtgovImporter(Importer):
                 "arms not in the registry record, kept: " + ", ".join(sorted(existing))
             )
         return changes
+
+    @staticmethod
+    def check_rules(trial, where, notes) -> None:
+        """Refuse a study that would leave a trial check_data reports."""
+        problems = stored_trial_problems(trial).get("arms", {})
+        if not problems:
+            return
+        arms = list(trial.arms.all())
+        if not arms:
+            message = "the study lists no arm groups; a trial needs at least one arm."
+        else:
+            labels = ", ".join(repr(arms[index].label) for index in problems)
+            message = (
+                f"arm {labels} would give no agent HER2db knows; add the agents "
+                "(or an alias) first, or mark the arm as physician's choice."
+            )
+        if notes:
+            message += " " + "; ".join(notes) + "."
+        raise RecordError(message, record=where)
 
     def link_references(self, trial, protocol, ctx, notes) -> list[str]:
         references = get(protocol, "referencesModule", "references") or []
