@@ -92,6 +92,20 @@ class Citation(TimeStampedModel, NaturalKeyModel):
 
     PublicationType = PublicationType
 
+    # Which paper, and where it was published: what importers and the
+    # curated data build compare and fill in.
+    BIBLIOGRAPHIC_FIELDS = (
+        "pmid",
+        "doi",
+        "pmcid",
+        "title",
+        "journal",
+        "year",
+        "volume",
+        "issue",
+        "pages",
+    )
+
     citekey = models.CharField(
         max_length=64,
         unique=True,
