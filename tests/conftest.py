@@ -12,17 +12,7 @@ from django.test import Client
 
 from her2db.operations import operation
 from references.models import Author, Citation, CitationAuthor
-from therapies.models import (
-    Agent,
-    AgentTarget,
-    Approval,
-    Evidence,
-    EvidenceCitation,
-    Mechanism,
-    Target,
-    Trial,
-    TrialArm,
-)
+from therapies import models
 
 # Fixtures of the API tests (clients by persona, a small connected data set)
 # and of the importer tests (the curated data's agents and citations), for
@@ -60,66 +50,70 @@ def make_citation(authors: int = 0, **kw) -> Citation:
     return citation
 
 
-def make_target(**kw) -> Target:
+def make_target(**kw) -> models.Target:
     i = n()
     kw.setdefault("symbol", f"GENE{i}")
     kw.setdefault("name", f"gene {i}")
-    return Target.objects.create(**kw)
+    return models.Target.objects.create(**kw)
 
 
-def make_agent(targets: int = 0, **kw) -> Agent:
+def make_agent(targets: int = 0, **kw) -> models.Agent:
     i = n()
     kw.setdefault("name", f"agentumab {i}")
     kw.setdefault("slug", f"agentumab-{i}")
-    kw.setdefault("modality", Agent.Modality.MONOCLONAL_ANTIBODY)
-    agent = Agent.objects.create(**kw)
+    kw.setdefault("modality", models.Agent.Modality.MONOCLONAL_ANTIBODY)
+    agent = models.Agent.objects.create(**kw)
     for _ in range(targets):
-        AgentTarget.objects.create(
-            agent=agent, target=make_target(), action=AgentTarget.Action.INHIBITOR
+        models.AgentTarget.objects.create(
+            agent=agent,
+            target=make_target(),
+            action=models.AgentTarget.Action.INHIBITOR,
         )
     return agent
 
 
-def make_approval(agent=None, **kw) -> Approval:
-    kw.setdefault("agency", Approval.Agency.FDA)
+def make_approval(agent=None, **kw) -> models.Approval:
+    kw.setdefault("agency", models.Approval.Agency.FDA)
     kw.setdefault("date", date(2020, 1, n() % 28 + 1))
     kw.setdefault("indication", f"indication {n()}")
-    return Approval.objects.create(agent=agent or make_agent(), **kw)
+    return models.Approval.objects.create(agent=agent or make_agent(), **kw)
 
 
-def make_mechanism(parent=None, genes: int = 0, **kw) -> Mechanism:
+def make_mechanism(parent=None, genes: int = 0, **kw) -> models.Mechanism:
     i = n()
     kw.setdefault("slug", f"mechanism-{i}")
     kw.setdefault("name", f"Mechanism {i}")
     kw.setdefault("category", parent.category if parent else "HER_RECEPTOR")
-    mechanism = Mechanism.objects.create(parent=parent, **kw)
+    mechanism = models.Mechanism.objects.create(parent=parent, **kw)
     for _ in range(genes):
         mechanism.genes.add(make_target())
     return mechanism
 
 
-def make_trial(arms: int = 0, **kw) -> Trial:
+def make_trial(arms: int = 0, **kw) -> models.Trial:
     i = n()
     kw.setdefault("nct_id", f"NCT{i:08d}")
     kw.setdefault("acronym", f"TRIAL{i}")
     kw.setdefault("title", f"Trial {i}")
-    trial = Trial.objects.create(**kw)
+    trial = models.Trial.objects.create(**kw)
     for a in range(arms):
-        arm = TrialArm.objects.create(trial=trial, label=f"Arm {a + 1}")
+        arm = models.TrialArm.objects.create(trial=trial, label=f"Arm {a + 1}")
         arm.agents.add(make_agent())
     return trial
 
 
-def make_evidence(agents=None, mechanism=None, citations=None, **kw) -> Evidence:
-    kw.setdefault("effect", Evidence.Effect.CONFERS_RESISTANCE)
-    kw.setdefault("level", Evidence.Level.D)
-    kw.setdefault("model_system", Evidence.ModelSystem.CELL_LINE)
+def make_evidence(agents=None, mechanism=None, citations=None, **kw) -> models.Evidence:
+    kw.setdefault("effect", models.Evidence.Effect.CONFERS_RESISTANCE)
+    kw.setdefault("level", models.Evidence.Level.D)
+    kw.setdefault("model_system", models.Evidence.ModelSystem.CELL_LINE)
     kw.setdefault("statement", f"Claim number {n()}.")
-    kw.setdefault("status", Evidence.Status.ACCEPTED)
-    evidence = Evidence.objects.create(mechanism=mechanism or make_mechanism(), **kw)
+    kw.setdefault("status", models.Evidence.Status.ACCEPTED)
+    evidence = models.Evidence.objects.create(
+        mechanism=mechanism or make_mechanism(), **kw
+    )
     evidence.agents.set(agents or [make_agent()])
     for citation in citations or [make_citation()]:
-        EvidenceCitation.objects.create(evidence=evidence, citation=citation)
+        models.EvidenceCitation.objects.create(evidence=evidence, citation=citation)
     return evidence
 
 

@@ -19,16 +19,7 @@ from tests.conftest import (
     make_target,
     make_trial,
 )
-from therapies.models import (
-    Agent,
-    AgentAlias,
-    Approval,
-    Evidence,
-    Mechanism,
-    Revision,
-    Target,
-    Trial,
-)
+from therapies import models
 
 pytestmark = pytest.mark.django_db
 
@@ -46,19 +37,21 @@ REGISTERED = sorted(
 MAKERS = {
     Author: lambda: make_citation(authors=1).authors.get(),
     Citation: lambda: make_citation(authors=3),
-    Target: make_target,
-    Agent: lambda: _agent_with_everything(),
-    Approval: make_approval,
-    Mechanism: lambda: make_mechanism(genes=2),
-    Trial: lambda: make_trial(arms=2),
-    Evidence: lambda: _evidence_with_everything(),
-    Revision: lambda: _revision(),
+    models.Target: make_target,
+    models.Agent: lambda: _agent_with_everything(),
+    models.Approval: make_approval,
+    models.Mechanism: lambda: make_mechanism(genes=2),
+    models.Trial: lambda: make_trial(arms=2),
+    models.Evidence: lambda: _evidence_with_everything(),
+    models.Revision: lambda: _revision(),
 }
 
 
 def _agent_with_everything():
     agent = make_agent(targets=2)
-    AgentAlias.objects.create(agent=agent, alias=f"Brand-{agent.slug}", kind="BRAND")
+    models.AgentAlias.objects.create(
+        agent=agent, alias=f"Brand-{agent.slug}", kind="BRAND"
+    )
     make_approval(agent=agent)
     return agent
 
@@ -72,7 +65,9 @@ def _evidence_with_everything():
 def _revision():
     evidence = _evidence_with_everything()
     author = User.objects.get_or_create(username="reviser")[0]
-    return Revision.propose(evidence, {"level": "B"}, author, note="stronger data")
+    return models.Revision.propose(
+        evidence, {"level": "B"}, author, note="stronger data"
+    )
 
 
 def test_every_curated_model_is_registered():
@@ -90,7 +85,7 @@ def test_changelist_add_and_change_pages_answer_for_a_curator(curator_client, mo
         reverse(f"{prefix}_history", args=[obj.pk]),
     ):
         # Revisions are proposed from a claim's page, never added on their own.
-        expected = 403 if model is Revision and url.endswith("/add/") else 200
+        expected = 403 if model is models.Revision and url.endswith("/add/") else 200
         assert curator_client.get(url).status_code == expected, url
 
 
@@ -114,7 +109,7 @@ def test_changelist_query_count_does_not_grow_with_rows(curator_client, model):
 
 def test_search_finds_agents_by_alias_and_identifier(curator_client):
     agent = make_agent(name="trastuzumab deruxtecan", chembl_id="CHEMBL4297844")
-    AgentAlias.objects.create(agent=agent, alias="Enhertu", kind="BRAND")
+    models.AgentAlias.objects.create(agent=agent, alias="Enhertu", kind="BRAND")
     make_agent()
     url = reverse("admin:therapies_agent_changelist")
     for term in ("enhertu", "CHEMBL4297844", "deruxtecan"):
@@ -229,7 +224,7 @@ def test_evidence_admin_saves_agents_through_their_protecting_table(
         },
     )
     assert response.status_code == 302, response.context["errors"]
-    evidence = Evidence.objects.get()
+    evidence = models.Evidence.objects.get()
     assert set(evidence.agents.all()) == set(agents)
     assert list(evidence.trials.all()) == [trial]
     assert evidence.evidence_citations.get().quote == "exact words"
@@ -287,7 +282,7 @@ def test_editor_restores_a_deleted_claim_with_its_citations_and_agents(
     pk, uid = evidence.pk, evidence.uid
     delete = reverse("admin:therapies_evidence_delete", args=[pk])
     assert editor_client.post(delete, {"post": "yes"}).status_code == 302
-    assert not Evidence.objects.filter(pk=pk).exists()
+    assert not models.Evidence.objects.filter(pk=pk).exists()
 
     deleted = reverse("admin:therapies_evidence_deleted")
     page = curator_client.get(deleted)
@@ -298,7 +293,7 @@ def test_editor_restores_a_deleted_claim_with_its_citations_and_agents(
     assert curator_client.post(restore).status_code == 403
 
     assert editor_client.post(restore).status_code == 302
-    restored = Evidence.objects.get(pk=pk)
+    restored = models.Evidence.objects.get(pk=pk)
     assert restored.uid == uid
     assert set(restored.agents.all()) == set(agents)
     assert restored.evidence_citations.get().quote == "the words"
@@ -323,11 +318,11 @@ def test_only_the_last_deletion_of_a_record_is_offered_for_restore(editor_client
     target.delete()
     restore = reverse(
         "admin:therapies_target_restore",
-        args=[Target.history.filter(id=pk, history_type="-").get().history_id],
+        args=[models.Target.history.filter(id=pk, history_type="-").get().history_id],
     )
     editor_client.post(restore)
-    Target.objects.filter(pk=pk).update(name="second version")
-    Target.objects.get(pk=pk).delete()
+    models.Target.objects.filter(pk=pk).update(name="second version")
+    models.Target.objects.get(pk=pk).delete()
     records = editor_client.get(reverse("admin:therapies_target_deleted")).context[
         "records"
     ]

@@ -15,38 +15,28 @@ from tests.conftest import (
     make_target,
     make_trial,
 )
-from therapies.models import (
-    Agent,
-    AgentAlias,
-    AgentTarget,
-    Approval,
-    Evidence,
-    Mechanism,
-    Target,
-    Trial,
-    TrialArm,
-)
+from therapies import models
 
 pytestmark = pytest.mark.django_db
 
 
-def agent(**kw) -> Agent:
+def agent(**kw) -> models.Agent:
     kw.setdefault("name", "testumab")
     kw.setdefault("slug", "testumab")
-    kw.setdefault("modality", Agent.Modality.MONOCLONAL_ANTIBODY)
-    return Agent(**kw)
+    kw.setdefault("modality", models.Agent.Modality.MONOCLONAL_ANTIBODY)
+    return models.Agent(**kw)
 
 
-def target(**kw) -> Target:
+def target(**kw) -> models.Target:
     kw.setdefault("symbol", "ERBB2")
     kw.setdefault("name", "erb-b2 receptor tyrosine kinase 2")
-    return Target(**kw)
+    return models.Target(**kw)
 
 
-def trial(**kw) -> Trial:
+def trial(**kw) -> models.Trial:
     kw.setdefault("nct_id", "NCT00567190")
     kw.setdefault("title", "A trial")
-    return Trial(**kw)
+    return models.Trial(**kw)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +87,7 @@ def test_trial_nct_id_is_unique_and_checked_at_the_database():
     with pytest.raises(IntegrityError), transaction.atomic():
         trial().save()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Trial.objects.create(nct_id="XYZ00000001", title="bad")
+        models.Trial.objects.create(nct_id="XYZ00000001", title="bad")
 
 
 def test_trial_completion_cannot_precede_start():
@@ -109,7 +99,7 @@ def test_trial_completion_cannot_precede_start():
 
 def test_conjugate_fields_belong_to_adcs_only():
     adc = agent(
-        modality=Agent.Modality.ANTIBODY_DRUG_CONJUGATE,
+        modality=models.Agent.Modality.ANTIBODY_DRUG_CONJUGATE,
         payload="DM1",
         linker="non-cleavable thioether",
         linker_cleavable=False,
@@ -124,7 +114,7 @@ def test_conjugate_fields_belong_to_adcs_only():
 
 def test_drug_to_antibody_ratio_range():
     adc = agent(
-        modality=Agent.Modality.ANTIBODY_DRUG_CONJUGATE,
+        modality=models.Agent.Modality.ANTIBODY_DRUG_CONJUGATE,
         drug_to_antibody_ratio=Decimal("25"),
     )
     assert "drug_to_antibody_ratio" in errors_of(adc)
@@ -134,8 +124,8 @@ def test_drug_to_antibody_ratio_range():
 
 def test_alias_names_one_agent_whatever_its_case():
     first = make_agent()
-    AgentAlias.objects.create(agent=first, alias="Herceptin")
-    clash = AgentAlias(agent=make_agent(), alias="HERCEPTIN")
+    models.AgentAlias.objects.create(agent=first, alias="Herceptin")
+    clash = models.AgentAlias(agent=make_agent(), alias="HERCEPTIN")
     assert "This alias already names an agent." in str(errors_of(clash))
     with pytest.raises(IntegrityError), transaction.atomic():
         clash.save()
@@ -143,8 +133,8 @@ def test_alias_names_one_agent_whatever_its_case():
 
 def test_agent_target_pair_is_unique():
     a, t = make_agent(), make_target()
-    AgentTarget.objects.create(agent=a, target=t, action="INHIBITOR")
-    clash = AgentTarget(agent=a, target=t, action="BINDER")
+    models.AgentTarget.objects.create(agent=a, target=t, action="INHIBITOR")
+    clash = models.AgentTarget(agent=a, target=t, action="BINDER")
     assert "This agent already has this target." in str(errors_of(clash))
     with pytest.raises(IntegrityError), transaction.atomic():
         clash.save()
@@ -152,18 +142,22 @@ def test_agent_target_pair_is_unique():
 
 def test_approval_needs_agency_date_indication_and_is_unique():
     a = make_agent()
-    good = Approval(agent=a, agency="FDA", date=date(1998, 9, 25), indication="MBC")
+    good = models.Approval(
+        agent=a, agency="FDA", date=date(1998, 9, 25), indication="MBC"
+    )
     good.full_clean()
     good.save()
     assert "already recorded" in str(
         errors_of(
-            Approval(agent=a, agency="FDA", date=date(1998, 9, 25), indication="MBC")
+            models.Approval(
+                agent=a, agency="FDA", date=date(1998, 9, 25), indication="MBC"
+            )
         )
     )
-    missing = errors_of(Approval(agent=a))
+    missing = errors_of(models.Approval(agent=a))
     assert {"agency", "date", "indication"} <= set(missing)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Approval.objects.create(
+        models.Approval.objects.create(
             agent=a, agency="FDA", date=date(2000, 1, 1), indication=""
         )
 
@@ -171,12 +165,12 @@ def test_approval_needs_agency_date_indication_and_is_unique():
 def test_mechanism_tree_rules():
     root = make_mechanism(category="DOWNSTREAM")
     child = make_mechanism(parent=root)
-    wrong = Mechanism(slug="x", name="X", parent=root, category="METABOLISM")
+    wrong = models.Mechanism(slug="x", name="X", parent=root, category="METABOLISM")
     assert "category" in errors_of(wrong)
     root.parent = child
     assert "cycle" in str(errors_of(root))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Mechanism.objects.filter(pk=root.pk).update(parent=root.pk)
+        models.Mechanism.objects.filter(pk=root.pk).update(parent=root.pk)
 
 
 def test_mechanism_subtree_ids_walk_every_level():
@@ -184,7 +178,11 @@ def test_mechanism_subtree_ids_walk_every_level():
     child = make_mechanism(parent=root)
     grandchild = make_mechanism(parent=child)
     make_mechanism()  # unrelated
-    assert Mechanism.objects.subtree_ids([root]) == {root.pk, child.pk, grandchild.pk}
+    assert models.Mechanism.objects.subtree_ids([root]) == {
+        root.pk,
+        child.pk,
+        grandchild.pk,
+    }
 
 
 def test_evidence_level_and_statement_are_constrained():
@@ -192,16 +190,16 @@ def test_evidence_level_and_statement_are_constrained():
     evidence.level = "F"
     assert "level" in errors_of(evidence)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Evidence.objects.filter(pk=evidence.pk).update(level="F")
+        models.Evidence.objects.filter(pk=evidence.pk).update(level="F")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Evidence.objects.filter(pk=evidence.pk).update(statement="")
+        models.Evidence.objects.filter(pk=evidence.pk).update(statement="")
 
 
 def test_arm_labels_are_unique_within_a_trial():
     t = make_trial(arms=1)
-    clash = TrialArm(trial=t, label="Arm 1")
+    clash = models.TrialArm(trial=t, label="Arm 1")
     assert "already has an arm so labelled" in str(errors_of(clash))
-    TrialArm(trial=make_trial(), label="Arm 1").full_clean()
+    models.TrialArm(trial=make_trial(), label="Arm 1").full_clean()
 
 
 @pytest.mark.parametrize("what", ["citation", "agent", "mechanism", "trial"])
@@ -246,15 +244,15 @@ def test_a_parent_mechanism_cannot_be_deleted_under_its_children():
 
 def test_accepted_and_visible_to():
     accepted = make_evidence()
-    draft = make_evidence(status=Evidence.Status.DRAFT)
-    assert list(Evidence.objects.accepted()) == [accepted]
+    draft = make_evidence(status=models.Evidence.Status.DRAFT)
+    assert list(models.Evidence.objects.accepted()) == [accepted]
     from django.contrib.auth.models import AnonymousUser
 
-    assert draft not in Evidence.objects.visible_to(AnonymousUser())
+    assert draft not in models.Evidence.objects.visible_to(AnonymousUser())
 
 
 def test_trials_for_agent():
     t = make_trial(arms=2)
     a = t.arms.first().agents.get()
     make_trial(arms=1)
-    assert list(Trial.objects.for_agent(a)) == [t]
+    assert list(models.Trial.objects.for_agent(a)) == [t]
