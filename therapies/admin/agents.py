@@ -6,6 +6,16 @@ from her2db.admin_base import CuratedAdmin, external_link
 
 from ..models import Agent, AgentAlias, AgentTarget, Approval, Target
 
+# An approval's own columns, in the agent's inline and in the approvals list.
+APPROVAL_COLUMNS = [
+    "agency",
+    "date",
+    "indication",
+    "her2_positive_breast",
+    "accelerated",
+    "reference",
+]
+
 
 @admin.register(Target)
 class TargetAdmin(CuratedAdmin):
@@ -38,15 +48,7 @@ class ApprovalInline(admin.TabularInline):
     model = Approval
     extra = 0
     autocomplete_fields = ["citation"]
-    fields = [
-        "agency",
-        "date",
-        "indication",
-        "her2_positive_breast",
-        "accelerated",
-        "reference",
-        "citation",
-    ]
+    fields = [*APPROVAL_COLUMNS, "citation"]
 
 
 @admin.register(Agent)
@@ -120,15 +122,7 @@ class AgentAdmin(CuratedAdmin):
 
 @admin.register(Approval)
 class ApprovalAdmin(CuratedAdmin):
-    list_display = [
-        "agent",
-        "agency",
-        "date",
-        "indication",
-        "her2_positive_breast",
-        "accelerated",
-        "reference",
-    ]
+    list_display = ["agent", *APPROVAL_COLUMNS]
     list_filter = ["agency", "her2_positive_breast", "accelerated"]
     list_select_related = ["agent"]
     search_fields = ["agent__name", "indication", "reference"]
