@@ -9,16 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from references.models import Author, Citation
-from tests.conftest import (
-    make_agent,
-    make_approval,
-    make_author,
-    make_citation,
-    make_evidence,
-    make_mechanism,
-    make_target,
-    make_trial,
-)
+from tests import factories
 from therapies import models
 
 pytestmark = pytest.mark.django_db
@@ -35,30 +26,32 @@ REGISTERED = sorted(
 # One row of each registered model, built with its relations filled in so
 # the changelist exercises every computed column.
 MAKERS = {
-    Author: lambda: make_citation(authors=1).authors.get(),
-    Citation: lambda: make_citation(authors=3),
-    models.Target: make_target,
+    Author: lambda: factories.make_citation(authors=1).authors.get(),
+    Citation: lambda: factories.make_citation(authors=3),
+    models.Target: factories.make_target,
     models.Agent: lambda: _agent_with_everything(),
-    models.Approval: make_approval,
-    models.Mechanism: lambda: make_mechanism(genes=2),
-    models.Trial: lambda: make_trial(arms=2),
+    models.Approval: factories.make_approval,
+    models.Mechanism: lambda: factories.make_mechanism(genes=2),
+    models.Trial: lambda: factories.make_trial(arms=2),
     models.Evidence: lambda: _evidence_with_everything(),
     models.Revision: lambda: _revision(),
 }
 
 
 def _agent_with_everything():
-    agent = make_agent(targets=2)
+    agent = factories.make_agent(targets=2)
     models.AgentAlias.objects.create(
         agent=agent, alias=f"Brand-{agent.slug}", kind="BRAND"
     )
-    make_approval(agent=agent)
+    factories.make_approval(agent=agent)
     return agent
 
 
 def _evidence_with_everything():
-    evidence = make_evidence(agents=[make_agent(), make_agent()])
-    evidence.trials.add(make_trial())
+    evidence = factories.make_evidence(
+        agents=[factories.make_agent(), factories.make_agent()]
+    )
+    evidence.trials.add(factories.make_trial())
     return evidence
 
 
@@ -108,9 +101,11 @@ def test_changelist_query_count_does_not_grow_with_rows(curator_client, model):
 
 
 def test_search_finds_agents_by_alias_and_identifier(curator_client):
-    agent = make_agent(name="trastuzumab deruxtecan", chembl_id="CHEMBL4297844")
+    agent = factories.make_agent(
+        name="trastuzumab deruxtecan", chembl_id="CHEMBL4297844"
+    )
     models.AgentAlias.objects.create(agent=agent, alias="Enhertu", kind="BRAND")
-    make_agent()
+    factories.make_agent()
     url = reverse("admin:therapies_agent_changelist")
     for term in ("enhertu", "CHEMBL4297844", "deruxtecan"):
         response = curator_client.get(url, {"q": term})
@@ -118,9 +113,9 @@ def test_search_finds_agents_by_alias_and_identifier(curator_client):
 
 
 def test_changelists_link_out_to_registries(curator_client):
-    make_citation(pmid="22149875", doi="10.1056/nejmoa1113216")
-    make_trial(nct_id="NCT00567190")
-    make_agent(chembl_id="CHEMBL1201585")
+    factories.make_citation(pmid="22149875", doi="10.1056/nejmoa1113216")
+    factories.make_trial(nct_id="NCT00567190")
+    factories.make_agent(chembl_id="CHEMBL1201585")
     pages = {
         "admin:references_citation_changelist": [
             "https://pubmed.ncbi.nlm.nih.gov/22149875/",
@@ -142,7 +137,7 @@ def test_changelists_link_out_to_registries(curator_client):
 def test_admin_edit_leaves_history_with_user_and_reason_and_can_be_reverted(
     curator_client, curator
 ):
-    target = make_target(symbol="ERBB2", name="old name")
+    target = factories.make_target(symbol="ERBB2", name="old name")
     url = reverse("admin:therapies_target_change", args=[target.pk])
     response = curator_client.post(
         url,
@@ -185,8 +180,8 @@ def test_admin_edit_leaves_history_with_user_and_reason_and_can_be_reverted(
 
 
 def test_relation_edits_are_in_history(curator_client, curator):
-    evidence = make_evidence()
-    added = make_agent()
+    evidence = factories.make_evidence()
+    added = factories.make_agent()
     evidence.agents.add(added)
     record = evidence.history.latest()
     assert {row.agent_id for row in record.agents.all()} == {
@@ -197,9 +192,9 @@ def test_relation_edits_are_in_history(curator_client, curator):
 def test_evidence_admin_saves_agents_through_their_protecting_table(
     curator_client, curator
 ):
-    agents = [make_agent(), make_agent()]
-    mechanism, citation = make_mechanism(), make_citation()
-    trial = make_trial()
+    agents = [factories.make_agent(), factories.make_agent()]
+    mechanism, citation = factories.make_mechanism(), factories.make_citation()
+    trial = factories.make_trial()
     response = curator_client.post(
         reverse("admin:therapies_evidence_add"),
         {
@@ -232,8 +227,8 @@ def test_evidence_admin_saves_agents_through_their_protecting_table(
 
 
 def test_deleting_used_citation_in_admin_is_refused(editor_client):
-    citation = make_citation()
-    make_evidence(citations=[citation])
+    citation = factories.make_citation()
+    factories.make_evidence(citations=[citation])
     url = reverse("admin:references_citation_delete", args=[citation.pk])
     response = editor_client.post(url, {"post": "yes"})
     assert response.status_code == 200  # the "cannot delete" page
@@ -252,13 +247,13 @@ def test_groups_exist_with_the_right_rights(curator, editor):
 
 
 def test_curator_cannot_reach_the_delete_page(curator_client):
-    citation = make_citation()
+    citation = factories.make_citation()
     url = reverse("admin:references_citation_delete", args=[citation.pk])
     assert curator_client.get(url).status_code == 403
 
 
 def test_author_autocomplete_answers(curator_client):
-    make_author(family_name="Baselga", given_name="J")
+    factories.make_author(family_name="Baselga", given_name="J")
     response = curator_client.get(
         reverse("admin:autocomplete"),
         {
@@ -275,9 +270,9 @@ def test_author_autocomplete_answers(curator_client):
 def test_editor_restores_a_deleted_claim_with_its_citations_and_agents(
     editor_client, curator_client
 ):
-    agents = [make_agent(), make_agent()]
-    citation = make_citation()
-    evidence = make_evidence(agents=agents, citations=[citation])
+    agents = [factories.make_agent(), factories.make_agent()]
+    citation = factories.make_citation()
+    evidence = factories.make_evidence(agents=agents, citations=[citation])
     evidence.evidence_citations.update(quote="the words")
     pk, uid = evidence.pk, evidence.uid
     delete = reverse("admin:therapies_evidence_delete", args=[pk])
@@ -302,8 +297,8 @@ def test_editor_restores_a_deleted_claim_with_its_citations_and_agents(
 
 
 def test_deleting_a_used_record_lists_what_depends_on_it(editor_client):
-    agent = make_agent(name="usedumab")
-    make_evidence(agents=[agent])
+    agent = factories.make_agent(name="usedumab")
+    factories.make_evidence(agents=[agent])
     response = editor_client.get(
         reverse("admin:therapies_agent_delete", args=[agent.pk])
     )
@@ -313,7 +308,7 @@ def test_deleting_a_used_record_lists_what_depends_on_it(editor_client):
 
 
 def test_only_the_last_deletion_of_a_record_is_offered_for_restore(editor_client):
-    target = make_target(symbol="ONCE", name="first version")
+    target = factories.make_target(symbol="ONCE", name="first version")
     pk = target.pk
     target.delete()
     restore = reverse(
