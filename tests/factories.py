@@ -47,7 +47,7 @@ def make_target(**kw) -> models.Target:
     return models.Target.objects.create(**kw)
 
 
-def make_agent(targets: int = 0, **kw) -> models.Agent:
+def make_agent(targets: int = 0, brand: str = "", **kw) -> models.Agent:
     i = n()
     kw.setdefault("name", f"agentumab {i}")
     kw.setdefault("slug", f"agentumab-{i}")
@@ -59,6 +59,8 @@ def make_agent(targets: int = 0, **kw) -> models.Agent:
             target=make_target(),
             action=models.AgentTarget.Action.INHIBITOR,
         )
+    if brand:
+        models.AgentAlias.objects.create(agent=agent, alias=brand, kind="BRAND")
     return agent
 
 
@@ -80,7 +82,7 @@ def make_mechanism(parent=None, genes: int = 0, **kw) -> models.Mechanism:
     return mechanism
 
 
-def make_trial(arms: int = 0, **kw) -> models.Trial:
+def make_trial(arms: int = 0, publications=(), **kw) -> models.Trial:
     i = n()
     kw.setdefault("nct_id", f"NCT{i:08d}")
     kw.setdefault("acronym", f"TRIAL{i}")
@@ -89,10 +91,13 @@ def make_trial(arms: int = 0, **kw) -> models.Trial:
     for a in range(arms):
         arm = models.TrialArm.objects.create(trial=trial, label=f"Arm {a + 1}")
         arm.agents.add(make_agent())
+    trial.publications.add(*publications)
     return trial
 
 
-def make_evidence(agents=None, mechanism=None, citations=None, **kw) -> models.Evidence:
+def make_evidence(
+    agents=None, mechanism=None, citations=None, trials=(), **kw
+) -> models.Evidence:
     kw.setdefault("effect", models.Evidence.Effect.CONFERS_RESISTANCE)
     kw.setdefault("level", models.Evidence.Level.D)
     kw.setdefault("model_system", models.Evidence.ModelSystem.CELL_LINE)
@@ -104,6 +109,7 @@ def make_evidence(agents=None, mechanism=None, citations=None, **kw) -> models.E
     evidence.agents.set(agents or [make_agent()])
     for citation in citations or [make_citation()]:
         models.EvidenceCitation.objects.create(evidence=evidence, citation=citation)
+    evidence.trials.add(*trials)
     return evidence
 
 

@@ -10,27 +10,24 @@ from django.test.utils import CaptureQueriesContext
 
 from references.models import Author, Citation, CitationAuthor
 from tests import factories
-from therapies.models import Agent, AgentAlias, Evidence, Mechanism, Target, Trial
+from therapies.models import Agent, Evidence, Mechanism, Target, Trial
 
 pytestmark = pytest.mark.django_db
 
 
 def build_everything():
-    agent = factories.make_agent(targets=2)
-    AgentAlias.objects.create(agent=agent, alias="Brandname", kind="BRAND")
+    agent = factories.make_agent(targets=2, brand="Brandname")
     factories.make_approval(agent=agent)
-    trial = factories.make_trial(arms=2)
     citation = factories.make_citation(
         authors=3, pmid="22149875", doi="10.1056/nejmoa1113216"
     )
-    trial.publications.add(citation)
     root = factories.make_mechanism(genes=1)
-    evidence = factories.make_evidence(
+    factories.make_evidence(
         agents=[agent, factories.make_agent()],
         mechanism=factories.make_mechanism(parent=root, genes=2),
         citations=[citation, factories.make_citation()],
+        trials=[factories.make_trial(arms=2, publications=[citation])],
     )
-    evidence.trials.add(trial)
 
 
 def wipe():

@@ -15,7 +15,7 @@ from her2db.registry import registry
 from references.models import Citation
 from tests import factories
 from tests.importers import DATA, run
-from therapies.models import Agent, AgentAlias, Evidence
+from therapies.models import Agent, Evidence
 from therapies.releases import released_tables
 
 pytestmark = pytest.mark.django_db
@@ -49,19 +49,18 @@ def build():
         modality=Agent.Modality.ANTIBODY_DRUG_CONJUGATE,
         drug_to_antibody_ratio=Decimal("8.0"),
         targets=1,
+        brand="Enhertu",
     )
-    AgentAlias.objects.create(agent=adc, alias="Enhertu", kind="BRAND")
     factories.make_approval(agent=adc)
-    trial = factories.make_trial(arms=2)
     paper = factories.make_citation(
         authors=2, pmid="22149875", doi="10.1056/nejmoa1113216"
     )
-    trial.publications.add(paper)
-    root = factories.make_mechanism(genes=1)
     accepted = factories.make_evidence(
-        agents=[adc], mechanism=factories.make_mechanism(parent=root), citations=[paper]
+        agents=[adc],
+        mechanism=factories.make_mechanism(parent=factories.make_mechanism(genes=1)),
+        citations=[paper],
+        trials=[factories.make_trial(arms=2, publications=[paper])],
     )
-    accepted.trials.add(trial)
     draft = factories.make_evidence(
         status=Evidence.Status.DRAFT, statement="Not yet public."
     )
