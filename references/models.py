@@ -49,7 +49,6 @@ class Author(TimeStampedModel, NaturalKeyModel):
     history = curated_history()
 
     natural_key_fields = ("family_name", "given_name")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -286,7 +285,6 @@ class CitationAuthor(NaturalKeyModel):
     history = curated_history()
 
     natural_key_fields = ("citation__citekey", "position")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["citation", "position"]
