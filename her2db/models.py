@@ -60,6 +60,7 @@ class NaturalKeyModel(models.Model):
     """
 
     natural_key_fields: tuple[str, ...] = ()
+    objects = NaturalKeyManager()
 
     class Meta:
         abstract = True

@@ -15,21 +15,19 @@ from .identifiers import normalise_doi, validate_pmid
 from .models import Citation
 
 
+def year_filter(lookup_expr: str, label: str) -> django_filters.NumberFilter:
+    return django_filters.NumberFilter(
+        field_name="year",
+        lookup_expr=lookup_expr,
+        min_value=0,
+        max_value=9999,
+        label=label,
+    )
+
+
 class CitationFilter(SearchFilterSet):
-    year_min = django_filters.NumberFilter(
-        field_name="year",
-        lookup_expr="gte",
-        min_value=0,
-        max_value=9999,
-        label="Published in or after this year.",
-    )
-    year_max = django_filters.NumberFilter(
-        field_name="year",
-        lookup_expr="lte",
-        min_value=0,
-        max_value=9999,
-        label="Published in or before this year.",
-    )
+    year_min = year_filter("gte", "Published in or after this year.")
+    year_max = year_filter("lte", "Published in or before this year.")
     journal = django_filters.CharFilter(
         lookup_expr="iexact", max_length=255, label="Journal, any case."
     )

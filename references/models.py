@@ -49,7 +49,6 @@ class Author(TimeStampedModel, NaturalKeyModel):
     history = curated_history()
 
     natural_key_fields = ("family_name", "given_name")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -91,6 +90,20 @@ class Citation(TimeStampedModel, NaturalKeyModel):
     """One scholarly source: a paper, abstract, chapter, label or guideline."""
 
     PublicationType = PublicationType
+
+    # Which paper, and where it was published: what importers and the
+    # curated data build compare and fill in.
+    BIBLIOGRAPHIC_FIELDS = (
+        "pmid",
+        "doi",
+        "pmcid",
+        "title",
+        "journal",
+        "year",
+        "volume",
+        "issue",
+        "pages",
+    )
 
     citekey = models.CharField(
         max_length=64,
@@ -272,7 +285,6 @@ class CitationAuthor(NaturalKeyModel):
     history = curated_history()
 
     natural_key_fields = ("citation__citekey", "position")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["citation", "position"]

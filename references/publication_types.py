@@ -15,3 +15,16 @@ class PublicationType(models.TextChoices):
     PREPRINT = "PREPRINT", "Preprint"
     LABEL = "LABEL", "Label or guideline"
     OTHER = "OTHER", "Other"
+
+
+# Each type as CSL-JSON, BibTeX and RIS write it. CSL's "article" is the type
+# for preprints; BibTeX has no closer type than @misc for them.
+FORMAT_TYPES = {
+    PublicationType.JOURNAL_ARTICLE: ("article-journal", "article", "JOUR"),
+    PublicationType.REVIEW: ("article-journal", "article", "JOUR"),
+    PublicationType.CONFERENCE_ABSTRACT: ("paper-conference", "inproceedings", "CONF"),
+    PublicationType.BOOK_CHAPTER: ("chapter", "incollection", "CHAP"),
+    PublicationType.PREPRINT: ("article", "misc", "UNPB"),
+    PublicationType.LABEL: ("document", "misc", "GEN"),
+    PublicationType.OTHER: ("document", "misc", "GEN"),
+}

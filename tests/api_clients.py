@@ -9,14 +9,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from references.models import Author, CitationAuthor
-from tests.conftest import (
-    make_agent,
-    make_citation,
-    make_evidence,
-    make_mechanism,
-    make_target,
-    make_trial,
-)
+from tests import factories
 from therapies.models import AgentAlias, AgentTarget, Approval, TrialArm
 
 
@@ -64,11 +57,13 @@ def world(db, held_world) -> dict:
 
 
 def build_world() -> dict:
-    erbb2 = make_target(symbol="ERBB2", name="erb-b2 receptor tyrosine kinase 2")
+    erbb2 = factories.make_target(
+        symbol="ERBB2", name="erb-b2 receptor tyrosine kinase 2"
+    )
     erbb2.aliases = "HER2, NEU"
     erbb2.save()
-    pik3ca = make_target(symbol="PIK3CA", name="phosphatidylinositol kinase")
-    trastuzumab = make_agent(name="trastuzumab", slug="trastuzumab")
+    pik3ca = factories.make_target(symbol="PIK3CA", name="phosphatidylinositol kinase")
+    trastuzumab = factories.make_agent(name="trastuzumab", slug="trastuzumab")
     AgentAlias.objects.create(agent=trastuzumab, alias="Herceptin", kind="BRAND")
     AgentTarget.objects.create(
         agent=trastuzumab,
@@ -76,13 +71,15 @@ def build_world() -> dict:
         action=AgentTarget.Action.ANTAGONIST,
         binding_site="extracellular domain IV",
     )
-    lapatinib = make_agent(
+    lapatinib = factories.make_agent(
         name="lapatinib",
         slug="lapatinib",
         modality="TYROSINE_KINASE_INHIBITOR",
         development_status="APPROVED",
     )
-    label = make_citation(citekey="Tykerb2007", title="Tykerb label", authors=1)
+    label = factories.make_citation(
+        citekey="Tykerb2007", title="Tykerb label", authors=1
+    )
     Approval.objects.create(
         agent=lapatinib,
         agency="FDA",
@@ -91,15 +88,15 @@ def build_world() -> dict:
         her2_positive_breast=True,
         citation=label,
     )
-    receptor = make_mechanism(slug="her-receptor", name="HER receptor layer")
-    p95 = make_mechanism(parent=receptor, slug="p95her2", name="p95HER2")
+    receptor = factories.make_mechanism(slug="her-receptor", name="HER receptor layer")
+    p95 = factories.make_mechanism(parent=receptor, slug="p95her2", name="p95HER2")
     p95.genes.add(erbb2)
-    downstream = make_mechanism(
+    downstream = factories.make_mechanism(
         slug="downstream", name="Downstream signalling", category="DOWNSTREAM"
     )
-    pi3k = make_mechanism(parent=downstream, slug="pi3k", name="PI3K pathway")
+    pi3k = factories.make_mechanism(parent=downstream, slug="pi3k", name="PI3K pathway")
     pi3k.genes.add(pik3ca)
-    scaltriti = make_citation(
+    scaltriti = factories.make_citation(
         citekey="Scaltriti2007",
         title="Expression of p95HER2 and response to anti-HER2 therapies",
         journal="J Natl Cancer Inst",
@@ -112,12 +109,16 @@ def build_world() -> dict:
         author=Author.objects.create(family_name="Scaltriti", given_name="M"),
         position=1,
     )
-    berns = make_citation(citekey="Berns2007", title="PI3K pathway and trastuzumab")
-    trial = make_trial(nct_id="NCT00004067", acronym="B-31", title="Adjuvant trial")
+    berns = factories.make_citation(
+        citekey="Berns2007", title="PI3K pathway and trastuzumab"
+    )
+    trial = factories.make_trial(
+        nct_id="NCT00004067", acronym="B-31", title="Adjuvant trial"
+    )
     arm = TrialArm.objects.create(trial=trial, label="AC-TH")
     arm.agents.add(trastuzumab)
     trial.publications.add(scaltriti)
-    accepted = make_evidence(
+    accepted = factories.make_evidence(
         agents=[trastuzumab],
         mechanism=p95,
         citations=[scaltriti],
@@ -125,7 +126,7 @@ def build_world() -> dict:
         statement="p95HER2 predicts poor response to trastuzumab.",
     )
     accepted.trials.add(trial)
-    pi3k_claim = make_evidence(
+    pi3k_claim = factories.make_evidence(
         agents=[trastuzumab, lapatinib],
         mechanism=pi3k,
         citations=[berns],
@@ -133,7 +134,7 @@ def build_world() -> dict:
         statement="PIK3CA mutation reduces sensitivity to HER2 blockade.",
     )
     hidden = {
-        status: make_evidence(
+        status: factories.make_evidence(
             agents=[lapatinib],
             mechanism=p95,
             citations=[berns],

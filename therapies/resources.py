@@ -5,29 +5,11 @@ Declared in release order: each model after the models it points at.
 
 from her2db.registry import Resource, registry
 
-from .models import (
-    Agent,
-    AgentAlias,
-    AgentTarget,
-    Approval,
-    ChangeEntry,
-    Evidence,
-    EvidenceAgent,
-    EvidenceCitation,
-    EvidenceTrial,
-    Mechanism,
-    MechanismGene,
-    Revision,
-    Target,
-    Trial,
-    TrialArm,
-    TrialArmAgent,
-    TrialPublication,
-)
+from . import models
 
 registry.register(
     Resource(
-        Target,
+        models.Target,
         key="symbol",
         basename="targets",
         viewset="therapies.views.TargetViewSet",
@@ -38,7 +20,7 @@ registry.register(
         ),
     ),
     Resource(
-        Agent,
+        models.Agent,
         key="slug",
         basename="agents",
         viewset="therapies.views.AgentViewSet",
@@ -51,13 +33,13 @@ registry.register(
             ("C", ("mechanism_of_action", "payload")),
         ),
         # An agent is also found by its aliases.
-        search_related=((AgentAlias, "agent", ("alias",)),),
+        search_related=((models.AgentAlias, "agent", ("alias",)),),
     ),
-    Resource(AgentAlias, owner="agent", feed_field="aliases"),
-    Resource(AgentTarget, owner="agent", feed_field="targets"),
-    Resource(Approval, owner="agent", feed_field="approvals"),
+    Resource(models.AgentAlias, owner="agent", feed_field="aliases"),
+    Resource(models.AgentTarget, owner="agent", feed_field="targets"),
+    Resource(models.Approval, owner="agent", feed_field="approvals"),
     Resource(
-        Mechanism,
+        models.Mechanism,
         key="slug",
         basename="mechanisms",
         viewset="therapies.views.MechanismViewSet",
@@ -65,9 +47,9 @@ registry.register(
         search=(("A", ("name", "slug")), ("C", ("description",))),
     ),
     # Genes are kept in the mechanism's own history (m2m_fields).
-    Resource(MechanismGene, owner="mechanism"),
+    Resource(models.MechanismGene, owner="mechanism"),
     Resource(
-        Trial,
+        models.Trial,
         key="nct_id",
         basename="trials",
         viewset="therapies.views.TrialViewSet",
@@ -78,11 +60,11 @@ registry.register(
             ("C", ("sponsor", "conditions")),
         ),
     ),
-    Resource(TrialArm, owner="trial", feed_field="arms"),
-    Resource(TrialArmAgent, owner="arm.trial"),
-    Resource(TrialPublication, owner="trial"),
+    Resource(models.TrialArm, owner="trial", feed_field="arms"),
+    Resource(models.TrialArmAgent, owner="arm.trial"),
+    Resource(models.TrialPublication, owner="trial"),
     Resource(
-        Evidence,
+        models.Evidence,
         key="uid",
         basename="evidence",
         viewset="therapies.views.EvidenceViewSet",
@@ -90,15 +72,15 @@ registry.register(
         kind="evidence",
         # Readers without the unpublished-evidence permission see accepted
         # claims only; a claim's own rows follow its status.
-        public={"status": Evidence.Status.ACCEPTED},
+        public={"status": models.Evidence.Status.ACCEPTED},
         search=(("A", ("statement",)),),
     ),
-    Resource(EvidenceAgent, owner="evidence"),
-    Resource(EvidenceTrial, owner="evidence"),
-    Resource(EvidenceCitation, owner="evidence", feed_field="citations"),
+    Resource(models.EvidenceAgent, owner="evidence"),
+    Resource(models.EvidenceTrial, owner="evidence"),
+    Resource(models.EvidenceCitation, owner="evidence", feed_field="citations"),
     # Proposed changes to accepted claims: seen by curators, never released.
     Resource(
-        Revision,
+        models.Revision,
         key="id",
         basename="revisions",
         viewset="therapies.views.RevisionViewSet",
@@ -107,7 +89,7 @@ registry.register(
     ),
     # Derived from the history, not curated: never released nor granted.
     Resource(
-        ChangeEntry,
+        models.ChangeEntry,
         key="id",
         basename="changes",
         viewset="therapies.views.ChangeViewSet",

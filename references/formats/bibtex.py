@@ -25,22 +25,14 @@ from bibtexparser.model import (
 # pylatexenc comes with bibtexparser 2, whose own LaTeX decoding uses it.
 from pylatexenc.latex2text import LatexNodes2Text
 
-from references.publication_types import PublicationType
+from references.publication_types import FORMAT_TYPES, PublicationType
 
 from .common import BOM, DASH, FormatError, ParsedCitation, _finish, _join
 
 if TYPE_CHECKING:
     from references.models import Author, Citation
 
-BIBTEX_TYPES = {
-    PublicationType.JOURNAL_ARTICLE: "article",
-    PublicationType.REVIEW: "article",
-    PublicationType.CONFERENCE_ABSTRACT: "inproceedings",
-    PublicationType.BOOK_CHAPTER: "incollection",
-    PublicationType.PREPRINT: "misc",
-    PublicationType.LABEL: "misc",
-    PublicationType.OTHER: "misc",
-}
+BIBTEX_TYPES = {kind: bibtex for kind, (_, bibtex, _) in FORMAT_TYPES.items()}
 
 # Types read on import; anything else becomes OTHER.
 BIBTEX_IMPORT_TYPES = {

@@ -6,22 +6,14 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from references.publication_types import PublicationType
+from references.publication_types import FORMAT_TYPES, PublicationType
 
 from .common import BOM, FormatError, ParsedCitation, _finish, _join
 
 if TYPE_CHECKING:
     from references.models import Author, Citation
 
-CSL_TYPES = {
-    PublicationType.JOURNAL_ARTICLE: "article-journal",
-    PublicationType.REVIEW: "article-journal",
-    PublicationType.CONFERENCE_ABSTRACT: "paper-conference",
-    PublicationType.BOOK_CHAPTER: "chapter",
-    PublicationType.PREPRINT: "article",  # CSL's "article" is the type for preprints.
-    PublicationType.LABEL: "document",
-    PublicationType.OTHER: "document",
-}
+CSL_TYPES = {kind: csl for kind, (csl, _, _) in FORMAT_TYPES.items()}
 
 # Types read on import; anything else becomes OTHER.
 CSL_IMPORT_TYPES = {

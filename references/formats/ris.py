@@ -14,22 +14,14 @@ from typing import TYPE_CHECKING, Any
 import rispy
 
 from references.identifiers import normalise_pmcid
-from references.publication_types import PublicationType
+from references.publication_types import FORMAT_TYPES, PublicationType
 
 from .common import BOM, DASH, FormatError, ParsedCitation, _finish, _join
 
 if TYPE_CHECKING:
     from references.models import Author, Citation
 
-RIS_TYPES = {
-    PublicationType.JOURNAL_ARTICLE: "JOUR",
-    PublicationType.REVIEW: "JOUR",
-    PublicationType.CONFERENCE_ABSTRACT: "CONF",
-    PublicationType.BOOK_CHAPTER: "CHAP",
-    PublicationType.PREPRINT: "UNPB",
-    PublicationType.LABEL: "GEN",
-    PublicationType.OTHER: "GEN",
-}
+RIS_TYPES = {kind: ris for kind, (_, _, ris) in FORMAT_TYPES.items()}
 
 
 # Types read on import; anything else becomes OTHER.

@@ -59,15 +59,7 @@ class CitationRecord:
 
 
 CITATION_FIELDS = [
-    "pmid",
-    "doi",
-    "pmcid",
-    "title",
-    "journal",
-    "year",
-    "volume",
-    "issue",
-    "pages",
+    *Citation.BIBLIOGRAPHIC_FIELDS,
     "abstract",
     "publication_type",
     "url",

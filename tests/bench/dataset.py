@@ -13,23 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from references.models import Author, Citation, CitationAuthor
-from therapies.models import (
-    Agent,
-    AgentAlias,
-    AgentTarget,
-    Approval,
-    Evidence,
-    EvidenceAgent,
-    EvidenceCitation,
-    EvidenceTrial,
-    Mechanism,
-    MechanismGene,
-    Target,
-    Trial,
-    TrialArm,
-    TrialArmAgent,
-    TrialPublication,
-)
+from therapies import models
 
 SIZES = {
     "targets": 300,
@@ -51,21 +35,21 @@ VOCABULARY = (
 WORDS = VOCABULARY.split()
 # Children before parents, so that a plain DELETE never breaks a foreign key.
 MODELS = (
-    EvidenceTrial,
-    EvidenceCitation,
-    EvidenceAgent,
-    Evidence,
-    TrialArmAgent,
-    TrialArm,
-    TrialPublication,
-    Trial,
-    MechanismGene,
-    Mechanism,
-    Approval,
-    AgentTarget,
-    AgentAlias,
-    Agent,
-    Target,
+    models.EvidenceTrial,
+    models.EvidenceCitation,
+    models.EvidenceAgent,
+    models.Evidence,
+    models.TrialArmAgent,
+    models.TrialArm,
+    models.TrialPublication,
+    models.Trial,
+    models.MechanismGene,
+    models.Mechanism,
+    models.Approval,
+    models.AgentTarget,
+    models.AgentAlias,
+    models.Agent,
+    models.Target,
     CitationAuthor,
     Author,
     Citation,
@@ -151,11 +135,13 @@ def make_citations(rng, sizes) -> list[Citation]:
     return citations
 
 
-def make_agents(rng, sizes, citations) -> tuple[list[Target], list[Agent]]:
+def make_agents(
+    rng, sizes, citations
+) -> tuple[list[models.Target], list[models.Agent]]:
     targets = bulk(
-        Target,
+        models.Target,
         [
-            Target(
+            models.Target(
                 symbol=f"GENE{i}",
                 name=f"gene number {i}",
                 aliases=f"G{i}, ALT{i}" if i % 3 else "",
@@ -164,11 +150,11 @@ def make_agents(rng, sizes, citations) -> tuple[list[Target], list[Agent]]:
             for i in range(sizes["targets"])
         ],
     )
-    modalities = [m for m, _ in Agent.Modality.choices]
+    modalities = [m for m, _ in models.Agent.Modality.choices]
     agents = bulk(
-        Agent,
+        models.Agent,
         [
-            Agent(
+            models.Agent(
                 name=f"agentumab {i:04d}",
                 slug=f"agentumab-{i:04d}",
                 abbreviation=f"AG-{i}",
@@ -185,17 +171,17 @@ def make_agents(rng, sizes, citations) -> tuple[list[Target], list[Agent]]:
         ],
     )
     bulk(
-        AgentAlias,
+        models.AgentAlias,
         [
-            AgentAlias(agent=a, alias=f"{a.slug}-{kind.lower()}", kind=kind)
+            models.AgentAlias(agent=a, alias=f"{a.slug}-{kind.lower()}", kind=kind)
             for a in agents
             for kind in some(rng, ["BRAND", "CODE", "SYNONYM"], 1, 2)
         ],
     )
     bulk(
-        AgentTarget,
+        models.AgentTarget,
         [
-            AgentTarget(
+            models.AgentTarget(
                 agent=a,
                 target=t,
                 action=rng.choice(["INHIBITOR", "BINDER"]),
@@ -206,9 +192,9 @@ def make_agents(rng, sizes, citations) -> tuple[list[Target], list[Agent]]:
         ],
     )
     bulk(
-        Approval,
+        models.Approval,
         [
-            Approval(
+            models.Approval(
                 agent=a,
                 agency=agency,
                 date=date(2000, 1, 1) + timedelta(days=rng.randint(0, 8000)),
@@ -225,12 +211,12 @@ def make_agents(rng, sizes, citations) -> tuple[list[Target], list[Agent]]:
     return targets, agents
 
 
-def make_mechanisms(rng, sizes, targets) -> list[Mechanism]:
-    categories = [c for c, _ in Mechanism.Category.choices]
+def make_mechanisms(rng, sizes, targets) -> list[models.Mechanism]:
+    categories = [c for c, _ in models.Mechanism.Category.choices]
     mechanisms = []
     for i in range(sizes["mechanisms"]):
         parent = None if i < len(categories) else rng.choice(mechanisms)
-        mechanism = Mechanism(
+        mechanism = models.Mechanism(
             slug=f"mechanism-{i:03d}",
             name=f"Mechanism {i:03d}",
             category=parent.category if parent else categories[i],
@@ -240,9 +226,9 @@ def make_mechanisms(rng, sizes, targets) -> list[Mechanism]:
         mechanism.save()  # one at a time: children need their parent's id
         mechanisms.append(mechanism)
     bulk(
-        MechanismGene,
+        models.MechanismGene,
         [
-            MechanismGene(mechanism=m, target=t)
+            models.MechanismGene(mechanism=m, target=t)
             for m in mechanisms
             for t in some(rng, targets, 0, 3)
         ],
@@ -250,13 +236,13 @@ def make_mechanisms(rng, sizes, targets) -> list[Mechanism]:
     return mechanisms
 
 
-def make_trials(rng, sizes, agents, citations) -> list[Trial]:
-    phases = [p for p, _ in Trial.Phase.choices]
-    statuses = [s for s, _ in Trial.Status.choices]
+def make_trials(rng, sizes, agents, citations) -> list[models.Trial]:
+    phases = [p for p, _ in models.Trial.Phase.choices]
+    statuses = [s for s, _ in models.Trial.Status.choices]
     trials = bulk(
-        Trial,
+        models.Trial,
         [
-            Trial(
+            models.Trial(
                 nct_id=f"NCT{10_000_000 + i:08d}",
                 acronym=f"TRIAL-{i}",
                 title=sentence(rng, 12),
@@ -273,25 +259,25 @@ def make_trials(rng, sizes, agents, citations) -> list[Trial]:
         ],
     )
     arms = bulk(
-        TrialArm,
+        models.TrialArm,
         [
-            TrialArm(trial=t, label=f"Arm {n}", description=sentence(rng, 8))
+            models.TrialArm(trial=t, label=f"Arm {n}", description=sentence(rng, 8))
             for t in trials
             for n in range(1, rng.randint(2, 4))
         ],
     )
     bulk(
-        TrialArmAgent,
+        models.TrialArmAgent,
         [
-            TrialArmAgent(arm=arm, agent=a)
+            models.TrialArmAgent(arm=arm, agent=a)
             for arm in arms
             for a in some(rng, agents, 1, 2)
         ],
     )
     bulk(
-        TrialPublication,
+        models.TrialPublication,
         [
-            TrialPublication(trial=t, citation=c)
+            models.TrialPublication(trial=t, citation=c)
             for t in trials
             for c in some(rng, citations, 0, 3)
         ],
@@ -302,9 +288,9 @@ def make_trials(rng, sizes, agents, citations) -> list[Trial]:
 def make_evidence(rng, sizes, agents, mechanisms, citations, trials) -> None:
     now = datetime.now(UTC)
     evidence = bulk(
-        Evidence,
+        models.Evidence,
         [
-            Evidence(
+            models.Evidence(
                 uid=uuid.UUID(int=rng.getrandbits(128), version=4),
                 mechanism=rng.choice(mechanisms),
                 effect=rng.choice(["CONFERS_RESISTANCE", "REDUCES_SENSITIVITY"]),
@@ -318,17 +304,17 @@ def make_evidence(rng, sizes, agents, mechanisms, citations, trials) -> None:
         ],
     )
     bulk(
-        EvidenceAgent,
+        models.EvidenceAgent,
         [
-            EvidenceAgent(evidence=e, agent=a)
+            models.EvidenceAgent(evidence=e, agent=a)
             for e in evidence
             for a in some(rng, agents, 1, 2)
         ],
     )
     bulk(
-        EvidenceCitation,
+        models.EvidenceCitation,
         [
-            EvidenceCitation(
+            models.EvidenceCitation(
                 evidence=e,
                 citation=c,
                 quote=sentence(rng, 6),
@@ -340,6 +326,9 @@ def make_evidence(rng, sizes, agents, mechanisms, citations, trials) -> None:
         ],
     )
     bulk(
-        EvidenceTrial,
-        [EvidenceTrial(evidence=e, trial=rng.choice(trials)) for e in evidence[::2]],
+        models.EvidenceTrial,
+        [
+            models.EvidenceTrial(evidence=e, trial=rng.choice(trials))
+            for e in evidence[::2]
+        ],
     )

@@ -9,26 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from references.models import Author, Citation
-from tests.conftest import (
-    make_agent,
-    make_approval,
-    make_author,
-    make_citation,
-    make_evidence,
-    make_mechanism,
-    make_target,
-    make_trial,
-)
-from therapies.models import (
-    Agent,
-    AgentAlias,
-    Approval,
-    Evidence,
-    Mechanism,
-    Revision,
-    Target,
-    Trial,
-)
+from tests import factories
+from therapies import models
 
 pytestmark = pytest.mark.django_db
 
@@ -44,35 +26,41 @@ REGISTERED = sorted(
 # One row of each registered model, built with its relations filled in so
 # the changelist exercises every computed column.
 MAKERS = {
-    Author: lambda: make_citation(authors=1).authors.get(),
-    Citation: lambda: make_citation(authors=3),
-    Target: make_target,
-    Agent: lambda: _agent_with_everything(),
-    Approval: make_approval,
-    Mechanism: lambda: make_mechanism(genes=2),
-    Trial: lambda: make_trial(arms=2),
-    Evidence: lambda: _evidence_with_everything(),
-    Revision: lambda: _revision(),
+    Author: lambda: factories.make_citation(authors=1).authors.get(),
+    Citation: lambda: factories.make_citation(authors=3),
+    models.Target: factories.make_target,
+    models.Agent: lambda: _agent_with_everything(),
+    models.Approval: factories.make_approval,
+    models.Mechanism: lambda: factories.make_mechanism(genes=2),
+    models.Trial: lambda: factories.make_trial(arms=2),
+    models.Evidence: lambda: _evidence_with_everything(),
+    models.Revision: lambda: _revision(),
 }
 
 
 def _agent_with_everything():
-    agent = make_agent(targets=2)
-    AgentAlias.objects.create(agent=agent, alias=f"Brand-{agent.slug}", kind="BRAND")
-    make_approval(agent=agent)
+    agent = factories.make_agent(targets=2)
+    models.AgentAlias.objects.create(
+        agent=agent, alias=f"Brand-{agent.slug}", kind="BRAND"
+    )
+    factories.make_approval(agent=agent)
     return agent
 
 
 def _evidence_with_everything():
-    evidence = make_evidence(agents=[make_agent(), make_agent()])
-    evidence.trials.add(make_trial())
+    evidence = factories.make_evidence(
+        agents=[factories.make_agent(), factories.make_agent()]
+    )
+    evidence.trials.add(factories.make_trial())
     return evidence
 
 
 def _revision():
     evidence = _evidence_with_everything()
     author = User.objects.get_or_create(username="reviser")[0]
-    return Revision.propose(evidence, {"level": "B"}, author, note="stronger data")
+    return models.Revision.propose(
+        evidence, {"level": "B"}, author, note="stronger data"
+    )
 
 
 def test_every_curated_model_is_registered():
@@ -90,7 +78,7 @@ def test_changelist_add_and_change_pages_answer_for_a_curator(curator_client, mo
         reverse(f"{prefix}_history", args=[obj.pk]),
     ):
         # Revisions are proposed from a claim's page, never added on their own.
-        expected = 403 if model is Revision and url.endswith("/add/") else 200
+        expected = 403 if model is models.Revision and url.endswith("/add/") else 200
         assert curator_client.get(url).status_code == expected, url
 
 
@@ -113,9 +101,11 @@ def test_changelist_query_count_does_not_grow_with_rows(curator_client, model):
 
 
 def test_search_finds_agents_by_alias_and_identifier(curator_client):
-    agent = make_agent(name="trastuzumab deruxtecan", chembl_id="CHEMBL4297844")
-    AgentAlias.objects.create(agent=agent, alias="Enhertu", kind="BRAND")
-    make_agent()
+    agent = factories.make_agent(
+        name="trastuzumab deruxtecan", chembl_id="CHEMBL4297844"
+    )
+    models.AgentAlias.objects.create(agent=agent, alias="Enhertu", kind="BRAND")
+    factories.make_agent()
     url = reverse("admin:therapies_agent_changelist")
     for term in ("enhertu", "CHEMBL4297844", "deruxtecan"):
         response = curator_client.get(url, {"q": term})
@@ -123,9 +113,9 @@ def test_search_finds_agents_by_alias_and_identifier(curator_client):
 
 
 def test_changelists_link_out_to_registries(curator_client):
-    make_citation(pmid="22149875", doi="10.1056/nejmoa1113216")
-    make_trial(nct_id="NCT00567190")
-    make_agent(chembl_id="CHEMBL1201585")
+    factories.make_citation(pmid="22149875", doi="10.1056/nejmoa1113216")
+    factories.make_trial(nct_id="NCT00567190")
+    factories.make_agent(chembl_id="CHEMBL1201585")
     pages = {
         "admin:references_citation_changelist": [
             "https://pubmed.ncbi.nlm.nih.gov/22149875/",
@@ -147,7 +137,7 @@ def test_changelists_link_out_to_registries(curator_client):
 def test_admin_edit_leaves_history_with_user_and_reason_and_can_be_reverted(
     curator_client, curator
 ):
-    target = make_target(symbol="ERBB2", name="old name")
+    target = factories.make_target(symbol="ERBB2", name="old name")
     url = reverse("admin:therapies_target_change", args=[target.pk])
     response = curator_client.post(
         url,
@@ -190,8 +180,8 @@ def test_admin_edit_leaves_history_with_user_and_reason_and_can_be_reverted(
 
 
 def test_relation_edits_are_in_history(curator_client, curator):
-    evidence = make_evidence()
-    added = make_agent()
+    evidence = factories.make_evidence()
+    added = factories.make_agent()
     evidence.agents.add(added)
     record = evidence.history.latest()
     assert {row.agent_id for row in record.agents.all()} == {
@@ -202,9 +192,9 @@ def test_relation_edits_are_in_history(curator_client, curator):
 def test_evidence_admin_saves_agents_through_their_protecting_table(
     curator_client, curator
 ):
-    agents = [make_agent(), make_agent()]
-    mechanism, citation = make_mechanism(), make_citation()
-    trial = make_trial()
+    agents = [factories.make_agent(), factories.make_agent()]
+    mechanism, citation = factories.make_mechanism(), factories.make_citation()
+    trial = factories.make_trial()
     response = curator_client.post(
         reverse("admin:therapies_evidence_add"),
         {
@@ -229,7 +219,7 @@ def test_evidence_admin_saves_agents_through_their_protecting_table(
         },
     )
     assert response.status_code == 302, response.context["errors"]
-    evidence = Evidence.objects.get()
+    evidence = models.Evidence.objects.get()
     assert set(evidence.agents.all()) == set(agents)
     assert list(evidence.trials.all()) == [trial]
     assert evidence.evidence_citations.get().quote == "exact words"
@@ -237,8 +227,8 @@ def test_evidence_admin_saves_agents_through_their_protecting_table(
 
 
 def test_deleting_used_citation_in_admin_is_refused(editor_client):
-    citation = make_citation()
-    make_evidence(citations=[citation])
+    citation = factories.make_citation()
+    factories.make_evidence(citations=[citation])
     url = reverse("admin:references_citation_delete", args=[citation.pk])
     response = editor_client.post(url, {"post": "yes"})
     assert response.status_code == 200  # the "cannot delete" page
@@ -257,13 +247,13 @@ def test_groups_exist_with_the_right_rights(curator, editor):
 
 
 def test_curator_cannot_reach_the_delete_page(curator_client):
-    citation = make_citation()
+    citation = factories.make_citation()
     url = reverse("admin:references_citation_delete", args=[citation.pk])
     assert curator_client.get(url).status_code == 403
 
 
 def test_author_autocomplete_answers(curator_client):
-    make_author(family_name="Baselga", given_name="J")
+    factories.make_author(family_name="Baselga", given_name="J")
     response = curator_client.get(
         reverse("admin:autocomplete"),
         {
@@ -280,14 +270,14 @@ def test_author_autocomplete_answers(curator_client):
 def test_editor_restores_a_deleted_claim_with_its_citations_and_agents(
     editor_client, curator_client
 ):
-    agents = [make_agent(), make_agent()]
-    citation = make_citation()
-    evidence = make_evidence(agents=agents, citations=[citation])
+    agents = [factories.make_agent(), factories.make_agent()]
+    citation = factories.make_citation()
+    evidence = factories.make_evidence(agents=agents, citations=[citation])
     evidence.evidence_citations.update(quote="the words")
     pk, uid = evidence.pk, evidence.uid
     delete = reverse("admin:therapies_evidence_delete", args=[pk])
     assert editor_client.post(delete, {"post": "yes"}).status_code == 302
-    assert not Evidence.objects.filter(pk=pk).exists()
+    assert not models.Evidence.objects.filter(pk=pk).exists()
 
     deleted = reverse("admin:therapies_evidence_deleted")
     page = curator_client.get(deleted)
@@ -298,7 +288,7 @@ def test_editor_restores_a_deleted_claim_with_its_citations_and_agents(
     assert curator_client.post(restore).status_code == 403
 
     assert editor_client.post(restore).status_code == 302
-    restored = Evidence.objects.get(pk=pk)
+    restored = models.Evidence.objects.get(pk=pk)
     assert restored.uid == uid
     assert set(restored.agents.all()) == set(agents)
     assert restored.evidence_citations.get().quote == "the words"
@@ -307,8 +297,8 @@ def test_editor_restores_a_deleted_claim_with_its_citations_and_agents(
 
 
 def test_deleting_a_used_record_lists_what_depends_on_it(editor_client):
-    agent = make_agent(name="usedumab")
-    make_evidence(agents=[agent])
+    agent = factories.make_agent(name="usedumab")
+    factories.make_evidence(agents=[agent])
     response = editor_client.get(
         reverse("admin:therapies_agent_delete", args=[agent.pk])
     )
@@ -318,16 +308,16 @@ def test_deleting_a_used_record_lists_what_depends_on_it(editor_client):
 
 
 def test_only_the_last_deletion_of_a_record_is_offered_for_restore(editor_client):
-    target = make_target(symbol="ONCE", name="first version")
+    target = factories.make_target(symbol="ONCE", name="first version")
     pk = target.pk
     target.delete()
     restore = reverse(
         "admin:therapies_target_restore",
-        args=[Target.history.filter(id=pk, history_type="-").get().history_id],
+        args=[models.Target.history.filter(id=pk, history_type="-").get().history_id],
     )
     editor_client.post(restore)
-    Target.objects.filter(pk=pk).update(name="second version")
-    Target.objects.get(pk=pk).delete()
+    models.Target.objects.filter(pk=pk).update(name="second version")
+    models.Target.objects.get(pk=pk).delete()
     records = editor_client.get(reverse("admin:therapies_target_deleted")).context[
         "records"
     ]

@@ -1,18 +1,11 @@
-"""CSL-JSON, BibTeX and RIS: exact exports, read-backs, round trips, bad input."""
+"""CSL-JSON, and what all three formats share: round trips, types, bad input."""
 
 import json
 from hashlib import sha256
 from pathlib import Path
 
-import bibtexparser
 import jsonschema
 import pytest
-import rispy
-from bibtexparser.middlewares import (
-    LatexDecodingMiddleware,
-    SeparateCoAuthors,
-    SplitNameParts,
-)
 from django.conf import settings
 
 from references.formats import (
@@ -26,8 +19,15 @@ from references.formats import (
     to_csl_json,
     to_ris,
 )
-from references.models import Author, Citation, CitationAuthor
-from tests.conftest import make_author, make_citation
+from references.models import Citation
+from tests.conftest import make_citation
+from tests.references.full_citation import (
+    EXPECTED,
+    TITLE,
+    URL,
+    fetch,
+    make_full_citation,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,59 +39,6 @@ SHARED_SCHEMA = Path(settings.BASE_DIR).parent / "shared" / "schemas" / "csl-dat
 SHARED_SCHEMA_SHA256 = (
     "23b2c062d7526060f4631bb04b4b3ba237e488484253e327bd00fa691861b811"
 )
-
-TITLE = "Pertuzumab & trastuzumab in HER2-positive breast cancer: 45% responded"
-URL = "https://example.org/papers/1?a=1;b=2"
-
-# What every parser should give back for make_full_citation().
-EXPECTED = {
-    "citekey": "Cortes2020",
-    "title": TITLE,
-    "journal": "N Engl J Med",
-    "year": 2020,
-    "volume": "382",
-    "issue": "7",
-    "pages": "610-621",
-    "doi": "10.1000/her2db.test.0001",
-    "pmid": "12345678",
-    "pmcid": "PMC1234567",
-    "url": URL,
-    "abstract": "Dual HER2 blockade improved outcomes.",
-    "publication_type": "JOURNAL_ARTICLE",
-    "authors": [
-        ("Cortés", "Javier"),
-        ("HERA Study Group", ""),
-        ("von Minckwitz", "Gunter"),
-    ],
-}
-
-
-def add_authors(citation: Citation, names: list[tuple[str, str]]) -> None:
-    for position, (family, given) in enumerate(names, 1):
-        author = Author.objects.filter(family_name=family, given_name=given).first()
-        author = author or make_author(
-            family_name=family, given_name=given, is_collective=not given
-        )
-        CitationAuthor.objects.create(
-            citation=citation, author=author, position=position
-        )
-
-
-def fetch(*citations: Citation) -> list[Citation]:
-    """The citations as callers pass them: in order, with authors prefetched."""
-    by_pk = Citation.objects.with_authors().in_bulk([c.pk for c in citations])
-    return [by_pk[citation.pk] for citation in citations]
-
-
-def make_full_citation() -> Citation:
-    fields = {
-        name: value
-        for name, value in EXPECTED.items()
-        if name not in ("authors", "publication_type")
-    }
-    citation = make_citation(**fields)
-    add_authors(citation, EXPECTED["authors"])
-    return fetch(citation)[0]
 
 
 def load_schema() -> dict:
@@ -174,156 +121,6 @@ def test_csl_json_writes_non_ascii_as_text():
     assert json.loads(text) == [as_csl(citation)]
 
 
-# BibTeX
-
-
-def test_bibtex_export_is_exactly_this():
-    assert to_bibtex([make_full_citation()]) == (
-        "@article{Cortes2020,\n"
-        "\tauthor = {Cortés, Javier and {HERA Study Group} and von Minckwitz,"
-        " Gunter},\n"
-        "\ttitle = {{Pertuzumab \\& trastuzumab in HER2-positive breast cancer:"
-        " 45\\% responded}},\n"
-        "\tjournal = {N Engl J Med},\n"
-        "\tyear = {2020},\n"
-        "\tvolume = {382},\n"
-        "\tnumber = {7},\n"
-        "\tpages = {610--621},\n"
-        "\tdoi = {10.1000/her2db.test.0001},\n"
-        "\tpmid = {12345678},\n"
-        "\tpmcid = {PMC1234567},\n"
-        "\turl = {https://example.org/papers/1?a=1;b=2},\n"
-        "\tabstract = {Dual HER2 blockade improved outcomes.}\n"
-        "}\n"
-    )
-
-
-def test_bibtexparser_reads_our_bibtex():
-    text = to_bibtex([make_full_citation()])
-    library = bibtexparser.parse_string(
-        text, append_middleware=[SeparateCoAuthors(), SplitNameParts()]
-    )
-    assert library.failed_blocks == []
-    (entry,) = library.entries
-    assert (entry.entry_type, entry.key) == ("article", "Cortes2020")
-    assert [(name.von, name.last, name.first) for name in entry["author"]] == [
-        ([], ["Cortés"], ["Javier"]),
-        ([], ["{HERA Study Group}"], []),
-        (["von"], ["Minckwitz"], ["Gunter"]),
-    ]
-    assert {key: entry[key] for key in ("year", "pages", "doi", "pmid", "url")} == {
-        "year": "2020",
-        "pages": "610--621",
-        "doi": "10.1000/her2db.test.0001",
-        "pmid": "12345678",
-        "url": URL,
-    }
-    decoded = bibtexparser.parse_string(
-        text, append_middleware=[LatexDecodingMiddleware()]
-    )
-    assert decoded.entries[0]["title"] == TITLE
-    assert decoded.entries[0]["journal"] == "N Engl J Med"
-
-
-def test_bibtex_escapes_latex_specials_and_reads_them_back():
-    title = r"Odd \ {braces} & 5% $ #1 snake_case ~ 2^3 characters"
-    citation = fetch(make_citation(title=title))[0]
-    text = to_bibtex([citation])
-    assert (
-        r"title = {{Odd \textbackslash{} \{braces\} \& 5\% \$ \#1 snake\_case"
-        r" \textasciitilde{} 2^3 characters}}"
-    ) in text
-    assert parse_bibtex(text)[0]["title"] == title
-
-
-@pytest.mark.parametrize(
-    "family,given,is_collective,written",
-    [
-        ("Cortés", "Javier", False, "Cortés, Javier"),
-        ("de la Cruz", "Ana", False, "de la Cruz, Ana"),
-        ("Garcia Lopez", "", False, "{Garcia Lopez}"),
-        (
-            "Breast International Group, BIG",
-            "",
-            True,
-            "{Breast International Group, BIG}",
-        ),
-    ],
-)
-def test_bibtex_names_keep_family_and_given_apart(
-    family, given, is_collective, written
-):
-    citation = make_citation()
-    author = make_author(
-        family_name=family, given_name=given, is_collective=is_collective
-    )
-    CitationAuthor.objects.create(citation=citation, author=author, position=1)
-    text = to_bibtex(fetch(citation))
-    assert f"author = {{{written}}}" in text
-    assert parse_bibtex(text)[0]["authors"] == [(family, given)]
-
-
-# RIS
-
-
-def test_ris_export_is_exactly_this():
-    assert to_ris([make_full_citation()]) == (
-        "TY  - JOUR\n"
-        "ID  - Cortes2020\n"
-        "AU  - Cortés, Javier\n"
-        "AU  - HERA Study Group\n"
-        "AU  - von Minckwitz, Gunter\n"
-        f"TI  - {TITLE}\n"
-        "T2  - N Engl J Med\n"
-        "PY  - 2020\n"
-        "VL  - 382\n"
-        "IS  - 7\n"
-        "SP  - 610\n"
-        "EP  - 621\n"
-        "DO  - 10.1000/her2db.test.0001\n"
-        "AN  - 12345678\n"
-        "DB  - PubMed\n"
-        "C2  - PMC1234567\n"
-        f"UR  - {URL}\n"
-        "AB  - Dual HER2 blockade improved outcomes.\n"
-        "ER  - \n"
-    )
-
-
-def test_rispy_reads_our_ris():
-    records = rispy.loads(to_ris([make_full_citation(), fetch(make_citation())[0]]))
-    assert len(records) == 2
-    record = records[0]
-    assert record["type_of_reference"] == "JOUR"
-    assert record["authors"] == [
-        "Cortés, Javier",
-        "HERA Study Group",
-        "von Minckwitz, Gunter",
-    ]
-    assert {
-        key: record[key]
-        for key in ("id", "title", "secondary_title", "year", "start_page", "end_page")
-    } == {
-        "id": "Cortes2020",
-        "title": TITLE,
-        "secondary_title": "N Engl J Med",
-        "year": "2020",
-        "start_page": "610",
-        "end_page": "621",
-    }
-    assert (record["doi"], record["accession_number"], record["custom2"]) == (
-        "10.1000/her2db.test.0001",
-        "12345678",
-        "PMC1234567",
-    )
-
-
-def test_ris_line_breaks_cannot_forge_tags():
-    citation = fetch(make_citation(abstract="First line.\nER  - \nTY  - JOUR"))[0]
-    (record,) = parse_ris(to_ris([citation]))
-    assert record["abstract"] == "First line. ER - TY - JOUR"
-
-
 # All three formats
 
 
@@ -392,16 +189,6 @@ def test_publication_types_map_in_every_format(publication_type):
     )
 
 
-def test_bibtex_writes_the_container_of_a_chapter_as_booktitle():
-    citation = make_citation(
-        publication_type=Type.BOOK_CHAPTER, journal="Adv Exp Med Biol"
-    )
-    text = to_bibtex(fetch(citation))
-    assert "booktitle = {Adv Exp Med Biol}" in text
-    assert "journal =" not in text
-    assert parse_bibtex(text)[0]["journal"] == "Adv Exp Med Biol"
-
-
 def test_exports_run_no_queries_beyond_the_prefetch(django_assert_num_queries):
     make_full_citation()
     make_citation(authors=2)
@@ -422,95 +209,6 @@ def test_media_types():
 
 
 # Files written by other tools
-
-
-def test_parse_bibtex_reads_latex_strings_and_biblatex_dates():
-    text = r"""
-@string{jco = "J Clin Oncol"}
-@Article{2019baselga,
-  Author = {Baselga, J. and M{\"u}ller, Anna and {Breast International Group}
-            and de la Cruz, Ana and Smith, Jr., John},
-  Title = {Neoadjuvant {HER2} blockade:
-           a randomised trial with 50% responses},
-  journal = jco,
-  date = {2019-05-01},
-  number = {3},
-  pages = {100 -- 110},
-  doi = {https://doi.org/10.1200/JCO.2018.99.1234},
-  url = {https://example.org/a%20b_c},
-}
-"""
-    assert parse_bibtex(text) == [
-        {
-            "citekey": "",  # "2019baselga" cannot be a HER2db citekey
-            "title": "Neoadjuvant HER2 blockade: a randomised trial with 50% responses",
-            "journal": "J Clin Oncol",
-            "year": 2019,
-            "volume": "",
-            "issue": "3",
-            "pages": "100-110",
-            "doi": "10.1200/jco.2018.99.1234",
-            "pmid": "",
-            "pmcid": "",
-            "url": "https://example.org/a%20b_c",
-            "abstract": "",
-            "publication_type": "JOURNAL_ARTICLE",
-            "authors": [
-                ("Baselga", "J."),
-                ("Müller", "Anna"),
-                ("Breast International Group", ""),
-                ("de la Cruz", "Ana"),
-                ("Smith", "John Jr."),
-            ],
-        }
-    ]
-
-
-def test_parse_ris_reads_other_tools_conventions():
-    text = "\ufeff" + "\r\n".join(
-        [
-            "TY  - EJOUR",
-            "A1  - Baselga, J.",
-            "A1  - HERA Study Group",
-            "T1  - Neoadjuvant HER2 blockade:",
-            "  a randomised trial",
-            "JF  - Journal of Clinical Oncology",
-            "J2  - J Clin Oncol",
-            "Y1  - 2019/05/01/",
-            "SP  - 100-110",
-            "DO  - doi:10.1200/JCO.2018.99.1234",
-            "AN  - 31234567",
-            "C2  - pmc7654321",
-            "XY  - an unknown tag",
-            "ER  - ",
-            "",
-            "TY  - BOOK",
-            "TI  - A book",
-            "AN  - WOS:000123456700001",
-            "DB  - Web of Science",
-            "C2  - not a PMCID",
-            "ER  - ",
-        ]
-    )
-    first, second = parse_ris(text)
-    assert first == {
-        "citekey": "",
-        "title": "Neoadjuvant HER2 blockade: a randomised trial",
-        "journal": "Journal of Clinical Oncology",
-        "year": 2019,
-        "volume": "",
-        "issue": "",
-        "pages": "100-110",
-        "doi": "10.1200/jco.2018.99.1234",
-        "pmid": "31234567",
-        "pmcid": "PMC7654321",
-        "url": "",
-        "abstract": "",
-        "publication_type": "JOURNAL_ARTICLE",
-        "authors": [("Baselga", "J."), ("HERA Study Group", "")],
-    }
-    assert (second["title"], second["pmid"], second["pmcid"]) == ("A book", "", "")
-    assert second["publication_type"] == "OTHER"
 
 
 def test_parse_csl_json_reads_a_single_item_as_doi_org_returns_it():

@@ -13,19 +13,7 @@ from tests.importers import DATA, run, variant
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = [
-    "citekey",
-    "pmid",
-    "doi",
-    "pmcid",
-    "title",
-    "journal",
-    "year",
-    "volume",
-    "issue",
-    "pages",
-    "abstract",
-]
+FIELDS = ["citekey", *Citation.BIBLIOGRAPHIC_FIELDS, "abstract"]
 REAL = [
     DATA / "pubmed_29963580.xml",
     DATA / "pubmed_31479209.xml",

@@ -246,12 +246,15 @@ def test_citekey_clash_gets_a_letter():
     assert Citation.objects.get(pmid="29963580").citekey == "Guo2018c"
 
 
-def test_duplicate_pmid_in_one_file_is_skipped_with_a_reason(tmp_path):
-    # The real record twice in one PubmedArticleSet.
+def guo_twice(tmp_path):
+    """The real record twice in one PubmedArticleSet."""
     text = GUO.read_text()
     start, end = text.index("<PubmedArticle>"), text.index("</PubmedArticleSet>")
-    twice = variant(tmp_path, "twice.xml", text[:end] + text[start:end] + text[end:])
-    output = run("import_pubmed", twice)
+    return variant(tmp_path, "twice.xml", text[:end] + text[start:end] + text[end:])
+
+
+def test_duplicate_pmid_in_one_file_is_skipped_with_a_reason(tmp_path):
+    output = run("import_pubmed", guo_twice(tmp_path))
     assert Citation.objects.count() == 1
     assert "1 created, 0 updated, 0 unchanged, 1 skipped" in output
     assert "same PMID 29963580 as PMID 29963580 earlier in this import" in output
@@ -347,11 +350,8 @@ def test_duplicate_in_a_later_chunk_is_skipped_too(tmp_path, monkeypatch):
     import references.importers.pubmed as import_pubmed
 
     monkeypatch.setattr(import_pubmed, "CHUNK", 1)
-    # The real record twice in one PubmedArticleSet, read one record a chunk.
-    text = GUO.read_text()
-    start, end = text.index("<PubmedArticle>"), text.index("</PubmedArticleSet>")
-    twice = variant(tmp_path, "twice.xml", text[:end] + text[start:end] + text[end:])
-    output = run("import_pubmed", twice)
+    # Read one record a chunk.
+    output = run("import_pubmed", guo_twice(tmp_path))
     assert Citation.objects.count() == 1
     assert "the same paper as Guo2018, which an earlier record of this import" in output
 

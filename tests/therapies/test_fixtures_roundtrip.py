@@ -9,33 +9,25 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from references.models import Author, Citation, CitationAuthor
-from tests.conftest import (
-    make_agent,
-    make_approval,
-    make_citation,
-    make_evidence,
-    make_mechanism,
-    make_trial,
-)
-from therapies.models import Agent, AgentAlias, Evidence, Mechanism, Target, Trial
+from tests import factories
+from therapies.models import Agent, Evidence, Mechanism, Target, Trial
 
 pytestmark = pytest.mark.django_db
 
 
 def build_everything():
-    agent = make_agent(targets=2)
-    AgentAlias.objects.create(agent=agent, alias="Brandname", kind="BRAND")
-    make_approval(agent=agent)
-    trial = make_trial(arms=2)
-    citation = make_citation(authors=3, pmid="22149875", doi="10.1056/nejmoa1113216")
-    trial.publications.add(citation)
-    root = make_mechanism(genes=1)
-    evidence = make_evidence(
-        agents=[agent, make_agent()],
-        mechanism=make_mechanism(parent=root, genes=2),
-        citations=[citation, make_citation()],
+    agent = factories.make_agent(targets=2, brand="Brandname")
+    factories.make_approval(agent=agent)
+    citation = factories.make_citation(
+        authors=3, pmid="22149875", doi="10.1056/nejmoa1113216"
     )
-    evidence.trials.add(trial)
+    root = factories.make_mechanism(genes=1)
+    factories.make_evidence(
+        agents=[agent, factories.make_agent()],
+        mechanism=factories.make_mechanism(parent=root, genes=2),
+        citations=[citation, factories.make_citation()],
+        trials=[factories.make_trial(arms=2, publications=[citation])],
+    )
 
 
 def wipe():
@@ -90,7 +82,7 @@ def test_loading_reads_each_table_once_not_each_row(tmp_path):
     # loaddata also resets each table's sequence: SELECT setval(...).)
     build_everything()
     for _ in range(3):
-        make_citation(authors=5)
+        factories.make_citation(authors=5)
     call_command("dump_curated", dir=tmp_path, verbosity=0)
     wipe()
     with CaptureQueriesContext(connection) as queries:
@@ -108,8 +100,8 @@ def test_loading_reads_each_table_once_not_each_row(tmp_path):
 def test_a_time_under_a_millisecond_past_the_second_survives_the_round_trip(
     tmp_path,
 ):
-    make_citation()
-    agent = make_agent()
+    factories.make_citation()
+    agent = factories.make_agent()
     moment = agent.created_at.replace(microsecond=500)
     Agent.objects.filter(pk=agent.pk).update(created_at=moment, updated_at=moment)
     first, second = tmp_path / "first", tmp_path / "second"

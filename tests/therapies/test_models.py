@@ -6,47 +6,29 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from references.models import Citation
-from tests.conftest import (
-    errors_of,
-    make_agent,
-    make_citation,
-    make_evidence,
-    make_mechanism,
-    make_target,
-    make_trial,
-)
-from therapies.models import (
-    Agent,
-    AgentAlias,
-    AgentTarget,
-    Approval,
-    Evidence,
-    Mechanism,
-    Target,
-    Trial,
-    TrialArm,
-)
+from tests import factories
+from therapies import models
 
 pytestmark = pytest.mark.django_db
 
 
-def agent(**kw) -> Agent:
+def agent(**kw) -> models.Agent:
     kw.setdefault("name", "testumab")
     kw.setdefault("slug", "testumab")
-    kw.setdefault("modality", Agent.Modality.MONOCLONAL_ANTIBODY)
-    return Agent(**kw)
+    kw.setdefault("modality", models.Agent.Modality.MONOCLONAL_ANTIBODY)
+    return models.Agent(**kw)
 
 
-def target(**kw) -> Target:
+def target(**kw) -> models.Target:
     kw.setdefault("symbol", "ERBB2")
     kw.setdefault("name", "erb-b2 receptor tyrosine kinase 2")
-    return Target(**kw)
+    return models.Target(**kw)
 
 
-def trial(**kw) -> Trial:
+def trial(**kw) -> models.Trial:
     kw.setdefault("nct_id", "NCT00567190")
     kw.setdefault("title", "A trial")
-    return Trial(**kw)
+    return models.Trial(**kw)
 
 
 @pytest.mark.parametrize(
@@ -68,7 +50,7 @@ def trial(**kw) -> Trial:
 )
 def test_identifier_formats_are_validated(build, field, good, bad, message):
     build(**{field: good}).full_clean()
-    assert message in errors_of(build(**{field: bad}))[field][0]
+    assert message in factories.errors_of(build(**{field: bad}))[field][0]
 
 
 @pytest.mark.parametrize(
@@ -86,22 +68,22 @@ def test_external_ids_are_unique(model, field, value, message):
         other = agent(name="other", slug="other", **{field: value})
     else:
         other = target(symbol="OTHER", **{field: value})
-    assert message in str(errors_of(other))
+    assert message in str(factories.errors_of(other))
     with pytest.raises(IntegrityError), transaction.atomic():
         other.save()
 
 
 def test_trial_nct_id_is_unique_and_checked_at_the_database():
     trial().save()
-    assert "nct_id" in errors_of(trial())
+    assert "nct_id" in factories.errors_of(trial())
     with pytest.raises(IntegrityError), transaction.atomic():
         trial().save()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Trial.objects.create(nct_id="XYZ00000001", title="bad")
+        models.Trial.objects.create(nct_id="XYZ00000001", title="bad")
 
 
 def test_trial_completion_cannot_precede_start():
-    assert "completion_date" in errors_of(
+    assert "completion_date" in factories.errors_of(
         trial(start_date="2010-05", completion_date="2009-12-31")
     )
     trial(start_date="2010-05-17", completion_date="2010-05").full_clean()
@@ -109,7 +91,7 @@ def test_trial_completion_cannot_precede_start():
 
 def test_conjugate_fields_belong_to_adcs_only():
     adc = agent(
-        modality=Agent.Modality.ANTIBODY_DRUG_CONJUGATE,
+        modality=models.Agent.Modality.ANTIBODY_DRUG_CONJUGATE,
         payload="DM1",
         linker="non-cleavable thioether",
         linker_cleavable=False,
@@ -117,98 +99,112 @@ def test_conjugate_fields_belong_to_adcs_only():
     )
     adc.full_clean()
     antibody = agent(payload="DM1")
-    assert "apply only to antibody-drug conjugates" in str(errors_of(antibody))
+    assert "apply only to antibody-drug conjugates" in str(
+        factories.errors_of(antibody)
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         antibody.save()
 
 
 def test_drug_to_antibody_ratio_range():
     adc = agent(
-        modality=Agent.Modality.ANTIBODY_DRUG_CONJUGATE,
+        modality=models.Agent.Modality.ANTIBODY_DRUG_CONJUGATE,
         drug_to_antibody_ratio=Decimal("25"),
     )
-    assert "drug_to_antibody_ratio" in errors_of(adc)
+    assert "drug_to_antibody_ratio" in factories.errors_of(adc)
     with pytest.raises(IntegrityError), transaction.atomic():
         adc.save()
 
 
 def test_alias_names_one_agent_whatever_its_case():
-    first = make_agent()
-    AgentAlias.objects.create(agent=first, alias="Herceptin")
-    clash = AgentAlias(agent=make_agent(), alias="HERCEPTIN")
-    assert "This alias already names an agent." in str(errors_of(clash))
+    first = factories.make_agent()
+    models.AgentAlias.objects.create(agent=first, alias="Herceptin")
+    clash = models.AgentAlias(agent=factories.make_agent(), alias="HERCEPTIN")
+    assert "This alias already names an agent." in str(factories.errors_of(clash))
     with pytest.raises(IntegrityError), transaction.atomic():
         clash.save()
 
 
 def test_agent_target_pair_is_unique():
-    a, t = make_agent(), make_target()
-    AgentTarget.objects.create(agent=a, target=t, action="INHIBITOR")
-    clash = AgentTarget(agent=a, target=t, action="BINDER")
-    assert "This agent already has this target." in str(errors_of(clash))
+    a, t = factories.make_agent(), factories.make_target()
+    models.AgentTarget.objects.create(agent=a, target=t, action="INHIBITOR")
+    clash = models.AgentTarget(agent=a, target=t, action="BINDER")
+    assert "This agent already has this target." in str(factories.errors_of(clash))
     with pytest.raises(IntegrityError), transaction.atomic():
         clash.save()
 
 
 def test_approval_needs_agency_date_indication_and_is_unique():
-    a = make_agent()
-    good = Approval(agent=a, agency="FDA", date=date(1998, 9, 25), indication="MBC")
+    a = factories.make_agent()
+    good = models.Approval(
+        agent=a, agency="FDA", date=date(1998, 9, 25), indication="MBC"
+    )
     good.full_clean()
     good.save()
     assert "already recorded" in str(
-        errors_of(
-            Approval(agent=a, agency="FDA", date=date(1998, 9, 25), indication="MBC")
+        factories.errors_of(
+            models.Approval(
+                agent=a, agency="FDA", date=date(1998, 9, 25), indication="MBC"
+            )
         )
     )
-    missing = errors_of(Approval(agent=a))
+    missing = factories.errors_of(models.Approval(agent=a))
     assert {"agency", "date", "indication"} <= set(missing)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Approval.objects.create(
+        models.Approval.objects.create(
             agent=a, agency="FDA", date=date(2000, 1, 1), indication=""
         )
 
 
 def test_mechanism_tree_rules():
-    root = make_mechanism(category="DOWNSTREAM")
-    child = make_mechanism(parent=root)
-    wrong = Mechanism(slug="x", name="X", parent=root, category="METABOLISM")
-    assert "category" in errors_of(wrong)
+    root = factories.make_mechanism(category="DOWNSTREAM")
+    child = factories.make_mechanism(parent=root)
+    wrong = models.Mechanism(slug="x", name="X", parent=root, category="METABOLISM")
+    assert "category" in factories.errors_of(wrong)
     root.parent = child
-    assert "cycle" in str(errors_of(root))
+    assert "cycle" in str(factories.errors_of(root))
     with pytest.raises(IntegrityError), transaction.atomic():
-        Mechanism.objects.filter(pk=root.pk).update(parent=root.pk)
+        models.Mechanism.objects.filter(pk=root.pk).update(parent=root.pk)
 
 
 def test_mechanism_subtree_ids_walk_every_level():
-    root = make_mechanism()
-    child = make_mechanism(parent=root)
-    grandchild = make_mechanism(parent=child)
-    make_mechanism()  # unrelated
-    assert Mechanism.objects.subtree_ids([root]) == {root.pk, child.pk, grandchild.pk}
+    root = factories.make_mechanism()
+    child = factories.make_mechanism(parent=root)
+    grandchild = factories.make_mechanism(parent=child)
+    factories.make_mechanism()  # unrelated
+    assert models.Mechanism.objects.subtree_ids([root]) == {
+        root.pk,
+        child.pk,
+        grandchild.pk,
+    }
 
 
 def test_evidence_level_and_statement_are_constrained():
-    evidence = make_evidence()
+    evidence = factories.make_evidence()
     evidence.level = "F"
-    assert "level" in errors_of(evidence)
+    assert "level" in factories.errors_of(evidence)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Evidence.objects.filter(pk=evidence.pk).update(level="F")
+        models.Evidence.objects.filter(pk=evidence.pk).update(level="F")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Evidence.objects.filter(pk=evidence.pk).update(statement="")
+        models.Evidence.objects.filter(pk=evidence.pk).update(statement="")
 
 
 def test_arm_labels_are_unique_within_a_trial():
-    t = make_trial(arms=1)
-    clash = TrialArm(trial=t, label="Arm 1")
-    assert "already has an arm so labelled" in str(errors_of(clash))
-    TrialArm(trial=make_trial(), label="Arm 1").full_clean()
+    t = factories.make_trial(arms=1)
+    clash = models.TrialArm(trial=t, label="Arm 1")
+    assert "already has an arm so labelled" in str(factories.errors_of(clash))
+    models.TrialArm(trial=factories.make_trial(), label="Arm 1").full_clean()
 
 
 @pytest.mark.parametrize("what", ["citation", "agent", "mechanism", "trial"])
 def test_deleting_what_evidence_uses_is_refused(what):
-    citation, used_agent, mechanism = make_citation(), make_agent(), make_mechanism()
-    t = make_trial()
-    evidence = make_evidence(
+    citation, used_agent, mechanism = (
+        factories.make_citation(),
+        factories.make_agent(),
+        factories.make_mechanism(),
+    )
+    t = factories.make_trial()
+    evidence = factories.make_evidence(
         agents=[used_agent], mechanism=mechanism, citations=[citation]
     )
     evidence.trials.add(t)
@@ -231,30 +227,30 @@ def test_deleting_what_evidence_uses_is_refused(what):
 
 
 def test_deleting_an_agent_given_in_a_trial_arm_is_refused():
-    t = make_trial(arms=1)
+    t = factories.make_trial(arms=1)
     used = t.arms.get().agents.get()
     with pytest.raises(ProtectedError):
         used.delete()
 
 
 def test_a_parent_mechanism_cannot_be_deleted_under_its_children():
-    root = make_mechanism()
-    make_mechanism(parent=root)
+    root = factories.make_mechanism()
+    factories.make_mechanism(parent=root)
     with pytest.raises(ProtectedError):
         root.delete()
 
 
 def test_accepted_and_visible_to():
-    accepted = make_evidence()
-    draft = make_evidence(status=Evidence.Status.DRAFT)
-    assert list(Evidence.objects.accepted()) == [accepted]
+    accepted = factories.make_evidence()
+    draft = factories.make_evidence(status=models.Evidence.Status.DRAFT)
+    assert list(models.Evidence.objects.accepted()) == [accepted]
     from django.contrib.auth.models import AnonymousUser
 
-    assert draft not in Evidence.objects.visible_to(AnonymousUser())
+    assert draft not in models.Evidence.objects.visible_to(AnonymousUser())
 
 
 def test_trials_for_agent():
-    t = make_trial(arms=2)
+    t = factories.make_trial(arms=2)
     a = t.arms.first().agents.get()
-    make_trial(arms=1)
-    assert list(Trial.objects.for_agent(a)) == [t]
+    factories.make_trial(arms=1)
+    assert list(models.Trial.objects.for_agent(a)) == [t]

@@ -13,16 +13,9 @@ from django.core.management.base import CommandError
 
 from her2db.registry import registry
 from references.models import Citation
-from tests.conftest import (
-    make_agent,
-    make_approval,
-    make_citation,
-    make_evidence,
-    make_mechanism,
-    make_trial,
-)
+from tests import factories
 from tests.importers import DATA, run
-from therapies.models import Agent, AgentAlias, Evidence
+from therapies.models import Agent, Evidence
 from therapies.releases import released_tables
 
 pytestmark = pytest.mark.django_db
@@ -50,24 +43,27 @@ def wipe():
 
 
 def build():
-    adc = make_agent(
+    adc = factories.make_agent(
         name="trastuzumab deruxtecan",
         slug="trastuzumab-deruxtecan",
         modality=Agent.Modality.ANTIBODY_DRUG_CONJUGATE,
         drug_to_antibody_ratio=Decimal("8.0"),
         targets=1,
+        brand="Enhertu",
     )
-    AgentAlias.objects.create(agent=adc, alias="Enhertu", kind="BRAND")
-    make_approval(agent=adc)
-    trial = make_trial(arms=2)
-    paper = make_citation(authors=2, pmid="22149875", doi="10.1056/nejmoa1113216")
-    trial.publications.add(paper)
-    root = make_mechanism(genes=1)
-    accepted = make_evidence(
-        agents=[adc], mechanism=make_mechanism(parent=root), citations=[paper]
+    factories.make_approval(agent=adc)
+    paper = factories.make_citation(
+        authors=2, pmid="22149875", doi="10.1056/nejmoa1113216"
     )
-    accepted.trials.add(trial)
-    draft = make_evidence(status=Evidence.Status.DRAFT, statement="Not yet public.")
+    accepted = factories.make_evidence(
+        agents=[adc],
+        mechanism=factories.make_mechanism(parent=factories.make_mechanism(genes=1)),
+        citations=[paper],
+        trials=[factories.make_trial(arms=2, publications=[paper])],
+    )
+    draft = factories.make_evidence(
+        status=Evidence.Status.DRAFT, statement="Not yet public."
+    )
     return accepted, draft
 
 

@@ -79,22 +79,25 @@ def test_the_creator_may_not_accept_even_when_someone_else_submitted(editor, cur
         evidence.transition("accept", editor)
 
 
+def change_as(user, row, **values) -> None:
+    """Save a change to a row as this user, in the history."""
+    with operation():
+        for name, value in values.items():
+            setattr(row, name, value)
+        row._history_user = user
+        row.save()
+
+
 def test_whoever_changed_a_submitted_claim_may_not_accept_it(curator):
     reviser = _user_in("Editors", "reviser")
     evidence = claim(S.DRAFT)
     evidence.transition("submit", curator)
-    with operation():
-        evidence.statement = "Rewritten by the reviewer."
-        evidence._history_user = reviser
-        evidence.save()
+    change_as(reviser, evidence, statement="Rewritten by the reviewer.")
     with pytest.raises(PermissionDenied, match="You changed this claim"):
         evidence.transition("accept", reviser)
     link = evidence.evidence_citations.get()
     second = _user_in("Editors", "quoter")
-    with operation():
-        link.quote = "changed words"
-        link._history_user = second
-        link.save()
+    change_as(second, link, quote="changed words")
     with pytest.raises(PermissionDenied, match="You changed this claim"):
         evidence.transition("accept", second)
     evidence.transition("accept", _user_in("Editors", "independent"))

@@ -6,7 +6,6 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from her2db.models import (
-    NaturalKeyManager,
     NaturalKeyModel,
     TimeStampedModel,
     curated_history,
@@ -44,7 +43,6 @@ class Target(TimeStampedModel, NaturalKeyModel):
     history = curated_history()
 
     natural_key_fields = ("symbol",)
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["symbol"]
@@ -122,7 +120,6 @@ class Agent(TimeStampedModel, NaturalKeyModel):
     history = curated_history()
 
     natural_key_fields = ("slug",)
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["name"]
@@ -174,7 +171,6 @@ class AgentAlias(NaturalKeyModel):
     history = curated_history()
 
     natural_key_fields = ("agent__slug", "alias")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["agent", "alias"]
@@ -221,7 +217,6 @@ class AgentTarget(NaturalKeyModel):
     history = curated_history()
 
     natural_key_fields = ("agent__slug", "target__symbol")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["agent", "target"]
@@ -267,7 +262,6 @@ class Approval(TimeStampedModel, NaturalKeyModel):
     history = curated_history()
 
     natural_key_fields = ("agent__slug", "agency", "date", "indication")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["agent", "date", "agency", "indication"]

@@ -33,8 +33,6 @@ class ClaimRow(NaturalKeyModel):
     """A row of a claim's content: once the claim is accepted, changed only by
     an accepted revision (see review.py)."""
 
-    objects = NaturalKeyManager()
-
     class Meta:
         abstract = True
 

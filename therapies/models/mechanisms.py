@@ -26,7 +26,6 @@ class MechanismGene(NaturalKeyModel):
     )
 
     natural_key_fields = ("mechanism__slug", "target__symbol")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["mechanism", "target"]

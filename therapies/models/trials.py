@@ -28,7 +28,6 @@ class TrialPublication(NaturalKeyModel):
     )
 
     natural_key_fields = ("trial__nct_id", "citation__citekey")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["trial", "citation"]
@@ -147,7 +146,6 @@ class TrialArmAgent(NaturalKeyModel):
     )
 
     natural_key_fields = ("arm__trial__nct_id", "arm__label", "agent__slug")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["arm", "agent"]
@@ -188,7 +186,6 @@ class TrialArm(NaturalKeyModel):
     history = curated_history(m2m_fields=[agents])
 
     natural_key_fields = ("trial__nct_id", "label")
-    objects = NaturalKeyManager()
 
     class Meta:
         ordering = ["trial", "id"]

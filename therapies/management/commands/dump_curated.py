@@ -1,22 +1,16 @@
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
 
 from therapies.groups import CURATED_APPS, curated_labels
+from therapies.management.base import CuratedDataCommand
 
 
-class Command(BaseCommand):
+class Command(CuratedDataCommand):
     help = (
         "Write the database's curated data to fixtures/ as JSON with natural keys "
         "(the files load_curated reads), one file per app."
     )
-
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--dir", default=str(Path(settings.BASE_DIR) / "fixtures"), type=Path
-        )
 
     def handle(self, *args, dir: Path, **options):
         dir.mkdir(parents=True, exist_ok=True)

@@ -1,12 +1,11 @@
 from datetime import date
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from therapies.management.base import ReleaseCommand
+from therapies.releases import export_release
 
-from therapies.releases import ReleaseError, export_release
 
-
-class Command(BaseCommand):
+class Command(ReleaseCommand):
     help = (
         "Write a dated, versioned release of the public data (accepted evidence "
         "only) to DIR: one JSON document, a TSV per table, the citations as "
@@ -14,7 +13,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("dir", type=Path, metavar="DIR")
+        super().add_arguments(parser)
         parser.add_argument(
             "--date",
             dest="release_date",
@@ -31,10 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, dir: Path, release_date, release, **options):
         if isinstance(release_date, str):  # call_command(date="2026-01-02")
             release_date = date.fromisoformat(release_date)
-        try:
-            written = export_release(dir, release_date, release)
-        except ReleaseError as error:
-            raise CommandError(str(error)) from error
+        written = self.release_step(export_release, dir, release_date, release)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Wrote HER2db release {written.version} ({written.rows} rows in "

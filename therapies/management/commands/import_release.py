@@ -1,18 +1,17 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from therapies.management.base import ReleaseCommand
+from therapies.releases import import_release
 
-from therapies.releases import ReleaseError, import_release
 
-
-class Command(BaseCommand):
+class Command(ReleaseCommand):
     help = (
         "Load a HER2db release (written by export_release) into an empty "
         "database, after checking its checksums and schema version."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("dir", type=Path, metavar="DIR")
+        super().add_arguments(parser)
         parser.add_argument(
             "--user",
             metavar="USERNAME",
@@ -20,10 +19,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dir: Path, user: str | None, **options):
-        try:
-            loaded = import_release(dir, username=user)
-        except ReleaseError as error:
-            raise CommandError(str(error)) from error
+        loaded = self.release_step(import_release, dir, username=user)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded HER2db release {loaded.version} ({loaded.date}): "

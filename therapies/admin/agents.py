@@ -1,0 +1,130 @@
+"""Admin for targets, agents and their approvals."""
+
+from django.contrib import admin
+
+from her2db.admin_base import CuratedAdmin, external_link
+
+from ..models import Agent, AgentAlias, AgentTarget, Approval, Target
+
+# An approval's own columns, in the agent's inline and in the approvals list.
+APPROVAL_COLUMNS = [
+    "agency",
+    "date",
+    "indication",
+    "her2_positive_breast",
+    "accelerated",
+    "reference",
+]
+
+
+@admin.register(Target)
+class TargetAdmin(CuratedAdmin):
+    list_display = ["symbol", "name", "aliases", "hgnc_id", "uniprot_link"]
+    search_fields = ["symbol", "name", "aliases", "hgnc_id", "uniprot_id"]
+    readonly_fields = ["uniprot_link", "created_at", "updated_at"]
+
+    @admin.display(description="UniProt")
+    def uniprot_link(self, obj):
+        url = (
+            f"https://www.uniprot.org/uniprotkb/{obj.uniprot_id}"
+            if obj.uniprot_id
+            else ""
+        )
+        return external_link(url, obj.uniprot_id)
+
+
+class AgentAliasInline(admin.TabularInline):
+    model = AgentAlias
+    extra = 0
+
+
+class AgentTargetInline(admin.TabularInline):
+    model = AgentTarget
+    extra = 0
+    autocomplete_fields = ["target"]
+
+
+class ApprovalInline(admin.TabularInline):
+    model = Approval
+    extra = 0
+    autocomplete_fields = ["citation"]
+    fields = [*APPROVAL_COLUMNS, "citation"]
+
+
+@admin.register(Agent)
+class AgentAdmin(CuratedAdmin):
+    list_display = [
+        "name",
+        "abbreviation",
+        "modality",
+        "development_status",
+        "target_list",
+        "chembl_link",
+        "drugbank_id",
+    ]
+    list_filter = ["modality", "development_status", "approvals__agency"]
+    search_fields = [
+        "name",
+        "slug",
+        "abbreviation",
+        "aliases__alias",
+        "chembl_id",
+        "drugbank_id",
+        "ncit_id",
+    ]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [AgentAliasInline, AgentTargetInline, ApprovalInline]
+    readonly_fields = ["chembl_link", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "abbreviation",
+                    "modality",
+                    "development_status",
+                    "mechanism_of_action",
+                ]
+            },
+        ),
+        (
+            "External identifiers",
+            {"fields": [("chembl_id", "chembl_link"), "drugbank_id", "ncit_id"]},
+        ),
+        (
+            "Antibody-drug conjugate",
+            {
+                "fields": [
+                    "payload",
+                    "linker",
+                    "linker_cleavable",
+                    "drug_to_antibody_ratio",
+                ],
+                "classes": ["collapse"],
+            },
+        ),
+        (None, {"fields": ["change_reason", "edit_token", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("targets")
+
+    @admin.display(description="targets")
+    def target_list(self, obj):
+        return ", ".join(t.symbol for t in obj.targets.all())
+
+    @admin.display(description="ChEMBL")
+    def chembl_link(self, obj):
+        return external_link(obj.chembl_url, obj.chembl_id)
+
+
+@admin.register(Approval)
+class ApprovalAdmin(CuratedAdmin):
+    list_display = ["agent", *APPROVAL_COLUMNS]
+    list_filter = ["agency", "her2_positive_breast", "accelerated"]
+    list_select_related = ["agent"]
+    search_fields = ["agent__name", "indication", "reference"]
+    autocomplete_fields = ["agent", "citation"]
+    date_hierarchy = "date"

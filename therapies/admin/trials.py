@@ -1,0 +1,42 @@
+"""Admin for clinical trials and their arms."""
+
+from django.contrib import admin
+
+from her2db.admin_base import CuratedAdmin, ThroughAutocompleteMixin, external_link
+
+from ..models import Trial, TrialArm
+
+
+class TrialArmInline(ThroughAutocompleteMixin, admin.StackedInline):
+    model = TrialArm
+    extra = 0
+    autocomplete_fields = ["agents"]
+
+
+@admin.register(Trial)
+class TrialAdmin(CuratedAdmin):
+    list_display = [
+        "nct_id",
+        "acronym",
+        "phase",
+        "status",
+        "setting",
+        "enrollment",
+        "registry_link",
+    ]
+    list_filter = ["phase", "status", "setting"]
+    search_fields = [
+        "nct_id",
+        "acronym",
+        "title",
+        "official_title",
+        "sponsor",
+        "arms__agents__name",
+    ]
+    autocomplete_fields = ["publications"]
+    inlines = [TrialArmInline]
+    readonly_fields = ["registry_link", "created_at", "updated_at"]
+
+    @admin.display(description="ClinicalTrials.gov")
+    def registry_link(self, obj):
+        return external_link(obj.registry_url, obj.nct_id)
