@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from her2db.admin_base import CuratedAdmin, external_link
+from therapies.admin_rules import ApprovalFormSet
 
 from ..models import Agent, AgentAlias, AgentTarget, Approval, Target
 
@@ -46,6 +47,7 @@ class AgentTargetInline(admin.TabularInline):
 
 class ApprovalInline(admin.TabularInline):
     model = Approval
+    formset = ApprovalFormSet
     extra = 0
     autocomplete_fields = ["citation"]
     fields = [*APPROVAL_COLUMNS, "citation"]

@@ -3,12 +3,14 @@
 from django.contrib import admin
 
 from her2db.admin_base import CuratedAdmin, ThroughAutocompleteMixin, external_link
+from therapies.admin_rules import TrialArmFormSet
 
 from ..models import Trial, TrialArm
 
 
 class TrialArmInline(ThroughAutocompleteMixin, admin.StackedInline):
     model = TrialArm
+    formset = TrialArmFormSet
     extra = 0
     autocomplete_fields = ["agents"]
 
