@@ -156,15 +156,7 @@ class ApprovalSerializer(RowSerializer):
 
     class Meta:
         model = Approval
-        fields = [
-            "agency",
-            "date",
-            "indication",
-            "her2_positive_breast",
-            "accelerated",
-            "reference",
-            "citation",
-        ]
+        fields = [*Approval.COLUMNS, "citation"]
         validators = []
         list_serializer_class = PrefetchedListSerializer
 

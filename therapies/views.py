@@ -80,16 +80,7 @@ def summaries(model, *fields):
 
 
 CITATION_SUMMARY = ["citation__citekey", "citation__title", "citation__year"]
-APPROVAL_FIELDS = [
-    "agent",
-    "agency",
-    "date",
-    "indication",
-    "her2_positive_breast",
-    "accelerated",
-    "reference",
-    "citation",
-]
+APPROVAL_FIELDS = ["agent", *Approval.COLUMNS, "citation"]
 
 
 class TargetViewSet(CuratedViewSet):

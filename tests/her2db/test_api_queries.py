@@ -6,18 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from references.models import CitationAuthor
+from tests import factories
 from tests.api_clients import token_client
-from tests.conftest import (
-    _hold,
-    make_agent,
-    make_approval,
-    make_author,
-    make_citation,
-    make_evidence,
-    make_mechanism,
-    make_target,
-    make_trial,
-)
+from tests.conftest import _hold
 from therapies.models import Agent, AgentAlias, AgentTarget, TrialArm
 
 pytestmark = pytest.mark.django_db
@@ -33,21 +24,23 @@ def queries(client, url: str) -> int:
 def rich_world(rows: int = 3) -> None:
     """Several of everything, each with several of every relation."""
     for _ in range(rows):
-        citations = [make_citation(authors=2) for _ in range(2)]
-        agents = [make_agent(targets=2) for _ in range(2)]
+        citations = [factories.make_citation(authors=2) for _ in range(2)]
+        agents = [factories.make_agent(targets=2) for _ in range(2)]
         for agent in agents:
             AgentAlias.objects.create(agent=agent, alias=f"alias-{agent.slug}")
-            make_approval(agent=agent, citation=citations[0])
-            make_approval(agent=agent)
-        parent = make_mechanism(genes=2)
-        child = make_mechanism(parent=parent, genes=1)
-        make_mechanism(parent=parent)
-        trial = make_trial(arms=2)
+            factories.make_approval(agent=agent, citation=citations[0])
+            factories.make_approval(agent=agent)
+        parent = factories.make_mechanism(genes=2)
+        child = factories.make_mechanism(parent=parent, genes=1)
+        factories.make_mechanism(parent=parent)
+        trial = factories.make_trial(arms=2)
         trial.publications.add(*citations)
         TrialArm.objects.create(trial=trial, label="Extra arm").agents.add(*agents)
-        evidence = make_evidence(agents=agents, mechanism=child, citations=citations)
-        evidence.trials.add(trial, make_trial())
-        make_evidence(agents=agents[:1], mechanism=parent, status="DRAFT")
+        evidence = factories.make_evidence(
+            agents=agents, mechanism=child, citations=citations
+        )
+        evidence.trials.add(trial, factories.make_trial())
+        factories.make_evidence(agents=agents[:1], mechanism=parent, status="DRAFT")
 
 
 @pytest.fixture(scope="session")
@@ -90,17 +83,17 @@ def test_list_queries_do_not_grow_with_the_page(anon, resource, rich):
 
 
 DETAILS = {
-    "agents": lambda: make_agent(targets=3).slug,
-    "targets": lambda: make_target().symbol,
-    "mechanisms": lambda: make_mechanism(genes=3).slug,
-    "trials": lambda: make_trial(arms=3).nct_id,
+    "agents": lambda: factories.make_agent(targets=3).slug,
+    "targets": lambda: factories.make_target().symbol,
+    "mechanisms": lambda: factories.make_mechanism(genes=3).slug,
+    "trials": lambda: factories.make_trial(arms=3).nct_id,
     "evidence": lambda: (
-        make_evidence(
-            agents=[make_agent(), make_agent()],
-            citations=[make_citation(), make_citation()],
+        factories.make_evidence(
+            agents=[factories.make_agent(), factories.make_agent()],
+            citations=[factories.make_citation(), factories.make_citation()],
         ).uid
     ),
-    "citations": lambda: make_citation(authors=5).citekey,
+    "citations": lambda: factories.make_citation(authors=5).citekey,
 }
 
 
@@ -134,9 +127,9 @@ def test_curator_lists_cost_authentication_and_permissions_once(curator, rich):
 
 def test_citation_export_queries_do_not_grow_with_the_page(anon, rich):
     for _ in range(3):
-        citation = make_citation()
+        citation = factories.make_citation()
         CitationAuthor.objects.create(
-            citation=citation, author=make_author(), position=1
+            citation=citation, author=factories.make_author(), position=1
         )
     for fmt in ("csl", "bibtex", "ris"):
         for size in (1, 100):
@@ -145,9 +138,11 @@ def test_citation_export_queries_do_not_grow_with_the_page(anon, rich):
 
 
 def test_agent_target_rows_are_not_fetched_one_by_one(anon):
-    agent = make_agent()
+    agent = factories.make_agent()
     for _ in range(5):
-        AgentTarget.objects.create(agent=agent, target=make_target(), action="BINDER")
+        AgentTarget.objects.create(
+            agent=agent, target=factories.make_target(), action="BINDER"
+        )
     assert queries(anon, f"/api/v1/agents/{agent.slug}/") == LISTS["agents"] - 1
 
 

@@ -7,16 +7,6 @@ from therapies.admin_rules import ApprovalFormSet
 
 from ..models import Agent, AgentAlias, AgentTarget, Approval, Target
 
-# An approval's own columns, in the agent's inline and in the approvals list.
-APPROVAL_COLUMNS = [
-    "agency",
-    "date",
-    "indication",
-    "her2_positive_breast",
-    "accelerated",
-    "reference",
-]
-
 
 @admin.register(Target)
 class TargetAdmin(CuratedAdmin):
@@ -50,7 +40,7 @@ class ApprovalInline(admin.TabularInline):
     formset = ApprovalFormSet
     extra = 0
     autocomplete_fields = ["citation"]
-    fields = [*APPROVAL_COLUMNS, "citation"]
+    fields = [*Approval.COLUMNS, "citation"]
 
 
 @admin.register(Agent)
@@ -124,7 +114,7 @@ class AgentAdmin(CuratedAdmin):
 
 @admin.register(Approval)
 class ApprovalAdmin(CuratedAdmin):
-    list_display = ["agent", *APPROVAL_COLUMNS]
+    list_display = ["agent", *Approval.COLUMNS]
     list_filter = ["agency", "her2_positive_breast", "accelerated"]
     list_select_related = ["agent"]
     search_fields = ["agent__name", "indication", "reference"]

@@ -261,6 +261,16 @@ class Approval(TimeStampedModel, NaturalKeyModel):
     )
     history = curated_history()
 
+    # What an approval says, in the order forms, lists and the API show it.
+    COLUMNS = (
+        "agency",
+        "date",
+        "indication",
+        "her2_positive_breast",
+        "accelerated",
+        "reference",
+    )
+
     natural_key_fields = ("agent__slug", "agency", "date", "indication")
 
     class Meta:
