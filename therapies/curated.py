@@ -13,10 +13,13 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
+from django.apps import apps
 from django.core.management import call_command
 from django.core.serializers import base
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.signals import post_save
+
+from her2db.operations import current_id
 
 # Loaded in this order, all or nothing.
 FIXTURES = ["references.json", "therapies.json"]
@@ -33,7 +36,40 @@ def load_curated_data(directory: Path, verbosity: int = 0) -> bool:
         call_command("loaddata", *map(str, paths), verbosity=verbosity)
         # Its "existing history found" lines are noise on every later run.
         call_command("populate_history", auto=True, stdout=io.StringIO())
+        snapshot_links()
     return True
+
+
+def snapshot_links() -> None:
+    """Give the first history rows this operation wrote their many-to-many links.
+
+    populate_history writes a record's fields but not the links its history
+    keeps (a claim's agents and trials, a mechanism's genes); without them a
+    record's first real change would report every link as changed.
+    """
+    for model in apps.get_models():
+        history = getattr(model, "history", None)
+        fields = getattr(getattr(history, "model", None), "_history_m2m_fields", ())
+        for field in fields:
+            snapshot = getattr(history.model, field.name).model
+            snapshot_of = next(  # the snapshot's link to its history row
+                f for f in snapshot._meta.fields if f.related_model is history.model
+            )
+            through = field.remote_field.through
+            source = field.m2m_field_name()
+            rows = history.filter(history_type="+", operation=current_id()).exclude(
+                **{f"{snapshot_of.related_query_name()}__isnull": False}
+            )
+            links = through.objects.filter(**{f"{source}__in": rows.values("id")})
+            columns = [f.attname for f in through._meta.concrete_fields]
+            by_record = {}
+            for link in links.values(*columns):
+                by_record.setdefault(link[f"{source}_id"], []).append(link)
+            snapshot.objects.bulk_create(
+                snapshot(**{snapshot_of.name: row}, **link)
+                for row in rows
+                for link in by_record.get(row.id, ())
+            )
 
 
 def _by_natural_key(model) -> bool:

@@ -4,10 +4,21 @@ clean by check_data's rules."""
 import pytest
 from django.core.management import CommandError, call_command
 
+from her2db.operations import operation
 from references.models import Author, Citation
 from tests.conftest import make_author, make_mechanism, make_trial
 from therapies.checks import find_problems
-from therapies.models import Agent, Evidence, Mechanism, Target, Trial, TrialArm
+from therapies.models import (
+    Agent,
+    ChangeEntry,
+    Evidence,
+    Mechanism,
+    Revision,
+    Target,
+    Trial,
+    TrialArm,
+)
+from therapies.models.review import content_of
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +170,18 @@ def test_check_data_finds_malformed_identifiers_saved_around_validation():
     problems = "\n".join(find_problems())
     assert "start_date '2008-13'" in problems
     assert "orcid '1234'" in problems
+
+
+def test_a_loaded_claims_first_revision_reports_only_what_it_changes(
+    curated, curator, editor
+):
+    # load_curated gives first history rows their links too (snapshot_links),
+    # so the agents a revision leaves alone are not reported as changed.
+    claim = Evidence.objects.accepted().first()
+    content = content_of(claim) | {"statement": claim.statement + " Revised."}
+    with operation():
+        revision = Revision.propose(claim, content, curator)
+    with operation():
+        revision.accept(editor)
+    entry = ChangeEntry.objects.filter(identifier=str(claim.uid)).last()
+    assert (entry.action, entry.fields) == ("updated", ["statement"])
