@@ -48,17 +48,14 @@ check: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 
-# Import RECORDS generated PubMed records into a scratch SQLite database
-# (or BENCH_DATABASE_URL, which it must be free to fill) and report records
-# per second and peak memory.
+# Import RECORDS generated PubMed records into a database of its own, chosen
+# as make bench chooses (tests/bench/scratch.py): BENCH_DATABASE_URL, or
+# <name>_bench_import made anew beside the PostgreSQL database of
+# DATABASE_URL, or a temporary SQLite file; report records per second and
+# peak memory.
 RECORDS ?= 10000
 bench-import: install
-	@tmp=$$(mktemp -d); \
-	export DATABASE_URL=$${BENCH_DATABASE_URL:-sqlite:///$$tmp/bench.sqlite3}; \
-	export DEBUG=False SECRET_KEY=bench-only-not-secret; \
-	$(PY) manage.py migrate --no-input -v 0 && \
-	$(PY) -m tests.bench.imports --records $(RECORDS); \
-	status=$$?; rm -rf $$tmp; exit $$status
+	$(PY) -m tests.bench.imports --records $(RECORDS)
 
 # The API against its floor (the same bytes from SQL and orjson), on a
 # synthetic data set (10,000 citations, 20,000 evidence items...) in a

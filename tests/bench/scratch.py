@@ -6,11 +6,15 @@
 Which database:
 
 - BENCH_DATABASE_URL, if set (it must be free to fill; never DATABASE_URL);
-- else, when DATABASE_URL names PostgreSQL, `<name>_bench` on the same
-  server, created if missing and left in place afterwards;
+- else, when DATABASE_URL names PostgreSQL, `<name>_<label>` on the same
+  server (`her2db_bench`, `her2db_bench_import`), created if missing and
+  left in place afterwards, or made anew with `fresh`;
 - else a SQLite file in a new temporary directory, removed afterwards. With
-  `keep`, the file is `her2db-bench.sqlite3` in the temporary directory
+  `keep`, the file is `her2db-<label>.sqlite3` in the temporary directory
   instead, left in place so that the next run can reuse what it holds.
+
+`make bench` (tests/bench/api.py) and `make bench-import`
+(tests/bench/imports.py) both choose their database here.
 
 DATABASE_URL is replaced in the environment of this process before Django
 reads its settings (DJANGO_SETTINGS_MODULE defaults to her2db.settings), so
@@ -32,7 +36,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 
 
-def bench_url(keep: bool) -> tuple[str, str | None]:
+def bench_url(keep: bool, label: str = "bench") -> tuple[str, str | None]:
     """(the benchmark's DATABASE_URL, a temporary directory to remove or None)."""
     current = os.getenv("DATABASE_URL", "")
     chosen = os.getenv("BENCH_DATABASE_URL", "")
@@ -43,19 +47,25 @@ def bench_url(keep: bool) -> tuple[str, str | None]:
     if current and dj_database_url.parse(current)["ENGINE"].endswith("postgresql"):
         base, _, query = current.partition("?")
         base = base.rstrip("/")
-        return f"{base}_bench" + (f"?{query}" if query else ""), None
+        return f"{base}_{label}" + (f"?{query}" if query else ""), None
     if keep:
-        return f"sqlite:///{Path(tempfile.gettempdir()) / 'her2db-bench.sqlite3'}", None
-    directory = tempfile.mkdtemp(prefix="her2db-bench-")
+        kept = Path(tempfile.gettempdir()) / f"her2db-{label}.sqlite3"
+        return f"sqlite:///{kept}", None
+    directory = tempfile.mkdtemp(prefix=f"her2db-{label}-")
     return f"sqlite:///{directory}/bench.sqlite3", directory
 
 
 @contextmanager
-def scratch_database(keep: bool = False) -> Iterator[str]:
-    """Set up Django on the benchmark's database, migrated; yield its name."""
+def scratch_database(
+    keep: bool = False, label: str = "bench", fresh: bool = False
+) -> Iterator[str]:
+    """Set up Django on the benchmark's database, migrated; yield its name.
+
+    `fresh`: a PostgreSQL database is dropped and made anew (empty).
+    """
     if apps.ready:
         raise RuntimeError("scratch_database() must run before Django is set up.")
-    url, temporary = bench_url(keep)
+    url, temporary = bench_url(keep, label)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "her2db.settings")
     try:
@@ -63,6 +73,8 @@ def scratch_database(keep: bool = False) -> Iterator[str]:
         name = str(connection.settings_dict["NAME"])
         if connection.vendor == "postgresql":
             with connection._nodb_cursor() as cursor:
+                if fresh:
+                    cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
                 cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
                 if cursor.fetchone() is None:
                     cursor.execute(f'CREATE DATABASE "{name}"')
