@@ -1,3 +1,5 @@
+"""The site's URLs: the admin, the API under /api/v1/, its schema and documentation."""
+
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import (

@@ -1,3 +1,5 @@
+"""The admin of citations and authors."""
+
 from django.contrib import admin
 from django.db.models import Count
 

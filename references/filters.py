@@ -1,3 +1,5 @@
+"""The citation list's filters (?year_min=, ?journal=, ?pmid=, ?doi=, ?search=...)."""
+
 from collections.abc import Iterable
 from typing import Any
 

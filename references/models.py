@@ -1,3 +1,5 @@
+"""Citations and their authors."""
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q

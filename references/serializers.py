@@ -1,3 +1,5 @@
+"""Citations and their authors as the API reads and writes them."""
+
 from rest_framework import serializers
 
 from her2db.api.fields import PREFETCHED, LinkField, Summary

@@ -1,3 +1,5 @@
+"""The citations endpoint, in JSON, CSL-JSON, BibTeX and RIS."""
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.response import Response
 from rest_framework.settings import api_settings

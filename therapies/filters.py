@@ -1,3 +1,6 @@
+"""The filters of the therapies lists: agents, targets, mechanisms, trials,
+evidence, changes."""
+
 import uuid
 from datetime import UTC
 

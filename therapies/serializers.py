@@ -1,3 +1,6 @@
+"""Targets, agents, mechanisms, trials, evidence and revisions as the API reads
+and writes them."""
+
 from decimal import Decimal
 
 from rest_framework import serializers

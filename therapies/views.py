@@ -1,3 +1,6 @@
+"""The therapies endpoints: each list's queries, prefetches and counts, and the
+review actions."""
+
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
