@@ -1,8 +1,10 @@
 """Model bases every curated model shares: timestamps and natural keys."""
 
 import datetime
+import functools
 import uuid
 
+import simple_history.manager
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -37,9 +39,25 @@ class HistoricalRecord(models.Model):
         abstract = True
 
 
+class HistoryManager(simple_history.manager.HistoryManager):
+    """simple-history's manager, its class built once per queryset class.
+
+    `model.history` builds a new manager class on every access (and so on
+    every history row written), which inspects the whole queryset class each
+    time; caching the class keeps saves from paying for it.
+    """
+
+    @classmethod
+    @functools.cache
+    def from_queryset(cls, queryset_class, class_name=None):
+        return super().from_queryset(queryset_class, class_name)
+
+
 def curated_history(**options):
     """HistoricalRecords for a curated model, each row tagged with its operation."""
-    return HistoricalRecords(bases=[HistoricalRecord], **options)
+    return HistoricalRecords(
+        bases=[HistoricalRecord], history_manager=HistoryManager, **options
+    )
 
 
 class NaturalKeyManager(models.Manager):

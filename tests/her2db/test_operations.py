@@ -85,3 +85,9 @@ def test_restore_brings_back_only_what_its_deletion_took(editor_client):
     assert editor_client.post(restore).status_code == 302
     links = EvidenceCitation.objects.filter(evidence_id=evidence.pk)
     assert [link.citation for link in links] == [first]
+
+
+def test_the_history_manager_class_is_built_once():
+    # simple-history would build a new class on every `.history` access.
+    agent = make_agent()
+    assert type(agent.history) is type(Agent.history) is type(agent.history)
