@@ -54,16 +54,21 @@ def snapshot() -> dict:
     return {name: list(model.objects.values()) for name, model in MODELS.items()}
 
 
-@pytest.mark.parametrize("resource", NEW)
-def test_anonymous_writes_are_401_and_change_nothing(anon, resource):
-    url = existing(resource)
-    before = snapshot()
-    for method, target, body in [
+def writes(resource: str, url: str) -> list[tuple]:
+    """Every kind of write to a resource: (method, URL, body)."""
+    return [
         ("post", f"/api/v1/{resource}/", NEW[resource]),
         ("put", url, NEW[resource]),
         ("patch", url, {"name": "changed"}),
         ("delete", url, None),
-    ]:
+    ]
+
+
+@pytest.mark.parametrize("resource", NEW)
+def test_anonymous_writes_are_401_and_change_nothing(anon, resource):
+    url = existing(resource)
+    before = snapshot()
+    for method, target, body in writes(resource, url):
         response = getattr(anon, method)(target, body, format="json")
         assert response.status_code == 401, (method, response.content)
         assert response["WWW-Authenticate"] == "Token"
@@ -74,12 +79,7 @@ def test_anonymous_writes_are_401_and_change_nothing(anon, resource):
 def test_accounts_without_rights_get_403_and_change_nothing(nobody_api, resource):
     url = existing(resource)
     before = snapshot()
-    for method, target, body in [
-        ("post", f"/api/v1/{resource}/", NEW[resource]),
-        ("put", url, NEW[resource]),
-        ("patch", url, {"name": "changed"}),
-        ("delete", url, None),
-    ]:
+    for method, target, body in writes(resource, url):
         response = getattr(nobody_api, method)(target, body, format="json")
         assert response.status_code == 403, (method, response.content)
     assert snapshot() == before
