@@ -408,6 +408,27 @@ def test_malformed_bodies_are_400s(curator_api, world):
         assert response.status_code == 400, (body, response.content)
 
 
+@pytest.mark.parametrize("depth", [1000, 100_000])
+def test_a_body_nested_too_deeply_is_a_400_not_a_500(curator_api, depth):
+    before = Agent.objects.count()
+    response = curator_api.generic(
+        "POST",
+        "/api/v1/agents/",
+        "[" * depth + "]" * depth,
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert "JSON parse error" in response.json()["detail"]
+    assert Agent.objects.count() == before
+
+
+@pytest.mark.parametrize("resource", ["agents", "citations"])
+def test_an_unknown_format_is_406_not_404(anon, resource):
+    response = anon.get(f"/api/v1/{resource}/?format=xml")
+    assert response.status_code == 406
+    assert response.json()["detail"].startswith("No format 'xml' here; formats:")
+
+
 def test_a_constraint_broken_in_a_race_is_a_400_not_a_500(
     curator_api, world, monkeypatch
 ):

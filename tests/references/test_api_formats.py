@@ -107,11 +107,11 @@ def test_export_errors_are_json(anon, world):
 
 
 def test_unknown_formats_are_refused(anon, world):
-    assert anon.get("/api/v1/citations/?format=endnote").status_code == 404
+    assert anon.get("/api/v1/citations/?format=endnote").status_code == 406
     refused = anon.get("/api/v1/citations/", HTTP_ACCEPT="application/x-endnote")
     assert refused.status_code == 406
     # Other resources have JSON only.
-    assert anon.get("/api/v1/agents/?format=bibtex").status_code == 404
+    assert anon.get("/api/v1/agents/?format=bibtex").status_code == 406
 
 
 def test_writes_answer_in_json_whatever_the_format(curator_api):
