@@ -136,6 +136,19 @@ class SummaryRelatedField(serializers.SlugRelatedField):
             self.fail("invalid")
         return super().to_internal_value(data)
 
+    def get_choices(self, cutoff=None):
+        """The browsable API's form choices, by identifier (a summary, being a
+        dict, cannot be a choice's key)."""
+        queryset = self.get_queryset()
+        if queryset is None:
+            return {}
+        if cutoff is not None:
+            queryset = queryset[:cutoff]
+        return {
+            getattr(item, self.slug_field): self.display_value(item)
+            for item in queryset
+        }
+
     def to_representation(self, obj):
         summary = self.__dict__.get("_summary")
         if summary is None:
