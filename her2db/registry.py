@@ -134,12 +134,6 @@ class Registry:
         """The change feed's kinds, sorted."""
         return sorted(r.kind for r in self if r.kind)
 
-    def by_kind(self, kind: str) -> Resource:
-        return next(r for r in self if r.kind == kind)
-
-    def by_basename(self, basename: str) -> Resource:
-        return next(r for r in self if r.basename == basename)
-
     def endpoints(self) -> list[Resource]:
         """Resources with an API endpoint, by basename."""
         return sorted((r for r in self if r.basename), key=lambda r: r.basename)
