@@ -7,12 +7,11 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
-from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from her2db.api.filters import (
     BooleanFilter,
-    ManyValuesWidget,
+    IdentifierFilter,
     MultipleValueFilter,
     SearchFilterSet,
     choices_filter,
@@ -39,27 +38,8 @@ from .models import (
 )
 
 
-def by_identifier(model, field: str, label: str, single: bool = False):
-    """Related objects named by their identifiers; an unknown one is a 400."""
-    kind = (
-        django_filters.ModelChoiceFilter
-        if single
-        else django_filters.ModelMultipleChoiceFilter
-    )
-    found = kind(
-        queryset=model.objects.all(),
-        to_field_name=field,
-        method="filter_related",
-        **({} if single else {"widget": ManyValuesWidget}),
-    )
-    # For the schema: identifiers are strings (not an enum of every row).
-    return extend_schema_field({"type": "string", "description": label})(found)
-
-
 def linked(queryset, link_model, outer: str, inner: str, values):
     """Rows linked through `link_model` to any of `values`: no join, no duplicates."""
-    if not values:  # the parameter was not given
-        return queryset
     return queryset.filter(
         Exists(
             link_model.objects.filter(**{outer: OuterRef("pk"), f"{inner}__in": values})
@@ -68,7 +48,7 @@ def linked(queryset, link_model, outer: str, inner: str, values):
 
 
 class TargetFilter(SearchFilterSet):
-    agent = by_identifier(Agent, "slug", "Targets of any of these agents (slugs).")
+    agent = IdentifierFilter(Agent, "slug", "Targets of any of these agents (slugs).")
 
     class Meta:
         model = Target
@@ -81,7 +61,7 @@ class TargetFilter(SearchFilterSet):
 class AgentFilter(SearchFilterSet):
     modality = choices_filter(Agent.Modality.choices)
     status = choices_filter(Agent.Status.choices, field_name="development_status")
-    target = by_identifier(Target, "symbol", "Acting on any of these targets.")
+    target = IdentifierFilter(Target, "symbol", "Acting on any of these targets.")
     approval_agency = choices_filter(
         Approval.Agency.choices,
         method="filter_agency",
@@ -101,16 +81,14 @@ class AgentFilter(SearchFilterSet):
 
 class MechanismFilter(SearchFilterSet):
     category = choices_filter(Mechanism.Category.choices)
-    ancestor = by_identifier(
-        Mechanism, "slug", "This mechanism and everything under it.", single=True
+    ancestor = IdentifierFilter(
+        Mechanism, "slug", "These mechanisms and everything under them."
     )
-    parent = by_identifier(
-        Mechanism, "slug", "Direct children of this mechanism.", single=True
-    )
+    parent = IdentifierFilter(Mechanism, "slug", "Direct children of these mechanisms.")
     root = BooleanFilter(
         field_name="parent", lookup_expr="isnull", label="Only top-level mechanisms."
     )
-    gene = by_identifier(Target, "symbol", "Involving any of these genes.")
+    gene = IdentifierFilter(Target, "symbol", "Involving any of these genes.")
 
     class Meta:
         model = Mechanism
@@ -118,9 +96,9 @@ class MechanismFilter(SearchFilterSet):
 
     def filter_related(self, queryset, name, value):
         if name == "ancestor":
-            return queryset.filter(pk__in=Mechanism.objects.subtree_ids([value]))
+            return queryset.filter(pk__in=Mechanism.objects.subtree_ids(value))
         if name == "parent":
-            return queryset.filter(parent=value)
+            return queryset.filter(parent__in=value)
         return linked(queryset, MechanismGene, "mechanism", "target", value)
 
 
@@ -128,7 +106,7 @@ class TrialFilter(SearchFilterSet):
     phase = choices_filter(Trial.Phase.choices)
     status = choices_filter(Trial.Status.choices)
     setting = choices_filter(Trial.Setting.choices)
-    agent = by_identifier(Agent, "slug", "Giving any of these agents in an arm.")
+    agent = IdentifierFilter(Agent, "slug", "Giving any of these agents in an arm.")
     nct_id = MultipleValueFilter(
         validator=validate_nct_id, label="Any of these NCT ids."
     )
@@ -142,8 +120,8 @@ class TrialFilter(SearchFilterSet):
 
 
 class EvidenceFilter(SearchFilterSet):
-    agent = by_identifier(Agent, "slug", "About any of these agents (slugs).")
-    mechanism = by_identifier(
+    agent = IdentifierFilter(Agent, "slug", "About any of these agents (slugs).")
+    mechanism = IdentifierFilter(
         Mechanism, "slug", "Under any of these mechanisms, or below them."
     )
     category = choices_filter(
@@ -154,8 +132,8 @@ class EvidenceFilter(SearchFilterSet):
     level = choices_filter(Evidence.Level.choices)
     origin = choices_filter(Evidence.Origin.choices)
     model_system = choices_filter(Evidence.ModelSystem.choices)
-    citation = by_identifier(Citation, "citekey", "Citing any of these (citekeys).")
-    trial = by_identifier(Trial, "nct_id", "Resting on any of these trials.")
+    citation = IdentifierFilter(Citation, "citekey", "Citing any of these (citekeys).")
+    trial = IdentifierFilter(Trial, "nct_id", "Resting on any of these trials.")
     status = choices_filter(
         Evidence.Status.choices,
         label="Review status; anonymous readers see accepted evidence only.",
@@ -172,8 +150,6 @@ class EvidenceFilter(SearchFilterSet):
             return linked(queryset, EvidenceCitation, "evidence", "citation", value)
         if name == "trial":
             return linked(queryset, EvidenceTrial, "evidence", "trial", value)
-        if not value:
-            return queryset
         return queryset.filter(mechanism__in=Mechanism.objects.subtree_ids(value))
 
 

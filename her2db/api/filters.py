@@ -76,8 +76,9 @@ class MultipleValueField(forms.Field):
 
     widget = django_filters.widgets.QueryArrayWidget
 
-    def __init__(self, *args, validator=None, **kwargs):
+    def __init__(self, *args, validator=None, max_length=None, **kwargs):
         self.validator = validator
+        self.max_length = max_length
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
@@ -92,6 +93,10 @@ class MultipleValueField(forms.Field):
         for v in values:
             if "\x00" in v:
                 raise forms.ValidationError("Null characters are not allowed.")
+            if self.max_length is not None and len(v) > self.max_length:
+                raise forms.ValidationError(
+                    f"At most {self.max_length} characters a value."
+                )
             if self.validator is not None:
                 self.validator(v)
         return values
@@ -105,11 +110,42 @@ class MultipleValueFilter(django_filters.Filter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("lookup_expr", "in")
         super().__init__(*args, **kwargs)
+        items = {"type": "string", "minLength": 1}
+        # The schema gives the pattern the server checks each value against.
+        regex = getattr(kwargs.get("validator"), "regex", None)
+        if regex is not None:
+            items["pattern"] = regex.pattern
+        if "max_length" in kwargs:
+            items["maxLength"] = kwargs["max_length"]
         extend_schema_field(
             {
                 "type": "array",
-                "items": {"type": "string"},
+                "items": items,
+                "maxItems": 100,
                 "description": f"{kwargs.get('label', '')} Repeat the parameter "
                 "or separate values with commas.",
             }
         )(self)
+
+
+class IdentifierFilter(MultipleValueFilter):
+    """Rows related to the objects that these identifiers name, through the
+    FilterSet's `filter_related(queryset, name, named)`.
+
+    An identifier that names nothing matches nothing: the answer is an empty
+    list, not a 400, so any string the schema allows is a valid question."""
+
+    def __init__(self, model, to_field: str, label: str):
+        self.named_model, self.to_field = model, to_field
+        super().__init__(
+            label=f"{label} An identifier that names nothing matches nothing.",
+            max_length=200,
+        )
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        named = self.named_model._default_manager.filter(
+            **{f"{self.to_field}__in": value}
+        )
+        return self.parent.filter_related(qs, self.field_name, named)
