@@ -8,6 +8,7 @@ from django.http import QueryDict
 
 from her2db.api.filters import (
     BooleanFilter,
+    IntegerFilter,
     MultipleValueFilter,
     SearchFilterSet,
     choices_filter,
@@ -18,7 +19,7 @@ from .models import Citation
 
 
 def year_filter(lookup_expr: str, label: str) -> django_filters.NumberFilter:
-    return django_filters.NumberFilter(
+    return IntegerFilter(
         field_name="year",
         lookup_expr=lookup_expr,
         min_value=0,

@@ -1,16 +1,19 @@
 """The filters of the therapies lists: agents, targets, mechanisms, trials,
 evidence, changes."""
 
+import re
 import uuid
 from datetime import UTC
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from her2db.api.filters import (
     BooleanFilter,
+    FilterSet,
     IdentifierFilter,
     MultipleValueFilter,
     SearchFilterSet,
@@ -171,7 +174,7 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCDateTimeField
 
 
-class ChangeFilter(django_filters.FilterSet):
+class ChangeFilter(FilterSet):
     """The change feed by kind of resource and by time."""
 
     since = UTCDateTimeFilter(
@@ -195,12 +198,21 @@ class ChangeFilter(django_filters.FilterSet):
         fields = []
 
 
-class RevisionFilter(django_filters.FilterSet):
+# A claim's number, or its UID with or without hyphens.
+EVIDENCE_KEY = re.compile(
+    r"^([0-9]{1,18}|[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?"
+    r"[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})$"
+)
+
+
+class RevisionFilter(FilterSet):
     """Revisions by the claim they change and by where their review stands."""
 
-    evidence = django_filters.CharFilter(
-        method="filter_evidence",
-        help_text="Revisions of this claim (its number or its UID).",
+    evidence = extend_schema_field({"type": "string", "pattern": EVIDENCE_KEY.pattern})(
+        django_filters.CharFilter(
+            method="filter_evidence",
+            help_text="Revisions of this claim (its number or its UID).",
+        )
     )
     status = choices_filter(Revision.Status.choices)
 
@@ -209,12 +221,8 @@ class RevisionFilter(django_filters.FilterSet):
         fields = []
 
     def filter_evidence(self, queryset, name, value):
-        value = value.strip()
-        if value.isdigit() and len(value) <= 18:
+        if not EVIDENCE_KEY.fullmatch(value):
+            raise ValidationError({"evidence": ["An evidence number or UID."]})
+        if value.isdigit():
             return queryset.filter(evidence_id=int(value))
-        try:
-            return queryset.filter(evidence__uid=uuid.UUID(value))
-        except ValueError:
-            raise ValidationError(
-                {"evidence": ["An evidence number or UID."]}
-            ) from None
+        return queryset.filter(evidence__uid=uuid.UUID(value))

@@ -9,17 +9,41 @@ from her2db.registry import registry
 
 from .search import search
 
+# Text without null characters (which no database column can hold).
+NO_NULLS = "^[^\\u0000]*$"
 
-class SearchFilterSet(django_filters.FilterSet):
+
+class FilterSet(django_filters.FilterSet):
+    """A FilterSet where a parameter given empty (`?until=`) is an error, not
+    "no filter", unless the filter takes free text: an empty string is not a
+    number, a moment, a boolean or a choice, and the schema says so."""
+
+    def is_valid(self):
+        valid = super().is_valid()
+        for name, found in self.filters.items():
+            if isinstance(found, django_filters.CharFilter):
+                continue
+            given = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            if any(not str(value).strip() for value in given):
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
+
+
+class SearchFilterSet(FilterSet):
     """A FilterSet with `?search=` over the columns the registry declares
     for its model (`search` and `search_related`)."""
 
-    search = django_filters.CharFilter(
-        method="filter_search",
-        max_length=200,
-        label="Words to look for in names, aliases, identifiers, titles and "
-        "text. On PostgreSQL: full text, best match first, each word also "
-        "matching as a prefix.",
+    search = extend_schema_field(
+        {"type": "string", "maxLength": 200, "pattern": NO_NULLS}
+    )(
+        django_filters.CharFilter(
+            method="filter_search",
+            max_length=200,
+            label="Words to look for in names, aliases, identifiers, titles and "
+            "text. On PostgreSQL: full text, best match first, each word also "
+            "matching as a prefix.",
+        )
     )
 
     def filter_search(self, queryset, name, value):
@@ -110,11 +134,10 @@ class MultipleValueFilter(django_filters.Filter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("lookup_expr", "in")
         super().__init__(*args, **kwargs)
-        items = {"type": "string", "minLength": 1}
         # The schema gives the pattern the server checks each value against.
         regex = getattr(kwargs.get("validator"), "regex", None)
-        if regex is not None:
-            items["pattern"] = regex.pattern
+        pattern = NO_NULLS if regex is None else regex.pattern
+        items = {"type": "string", "minLength": 1, "pattern": pattern}
         if "max_length" in kwargs:
             items["maxLength"] = kwargs["max_length"]
         extend_schema_field(
@@ -149,3 +172,9 @@ class IdentifierFilter(MultipleValueFilter):
             **{f"{self.to_field}__in": value}
         )
         return self.parent.filter_related(qs, self.field_name, named)
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A whole number: 2019, not 2019.5."""
+
+    field_class = forms.IntegerField

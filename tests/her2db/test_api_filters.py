@@ -175,7 +175,24 @@ def test_targets_by_agent(anon, world):
             "/api/v1/trials/?nct_id=NCT1",
             {"nct_id": ['An NCT id is "NCT" and 8 digits.']},
         ),
-        ("/api/v1/citations/?year_min=soon", {"year_min": ["Enter a number."]}),
+        ("/api/v1/citations/?year_min=soon", {"year_min": ["Enter a whole number."]}),
+        ("/api/v1/citations/?year_min=0.5", {"year_min": ["Enter a whole number."]}),
+        (
+            "/api/v1/changes/?until=",
+            {"until": ["Give a value, or leave the parameter out."]},
+        ),
+        (
+            "/api/v1/agents/?status=",
+            {"status": ["Give a value, or leave the parameter out."]},
+        ),
+        (
+            "/api/v1/citations/?retracted=",
+            {"retracted": ["Give a value, or leave the parameter out."]},
+        ),
+        (
+            "/api/v1/revisions/?evidence=%2012%20",
+            {"evidence": ["An evidence number or UID."]},
+        ),
         (
             "/api/v1/citations/?year_max=100000",
             {"year_max": ["Ensure this value is less than or equal to 9999."]},

@@ -231,9 +231,34 @@ def test_page_size_is_the_clients_choice_up_to_the_ceiling(anon, settings):
     from her2db.api.pagination import PageNumberPagination
 
     assert PageNumberPagination.max_page_size == settings.API_MAX_PAGE_SIZE
-    huge = anon.get(f"/api/v1/citations/?page_size={10**6}")
-    assert len(results(huge)) == 5
+    ceiling = settings.API_MAX_PAGE_SIZE
+    assert len(results(anon.get(f"/api/v1/citations/?page_size={ceiling}"))) == 5
     assert anon.get("/api/v1/citations/?page=99").status_code == 404
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "0.5", "null", "false", "", "1e3", "١"])
+def test_a_page_size_that_is_not_a_whole_number_in_range_is_a_400(
+    anon, settings, value
+):
+    for bad in (value, str(settings.API_MAX_PAGE_SIZE + 1)):
+        response = anon.get(f"/api/v1/citations/?page_size={bad}")
+        assert response.status_code == 400, (bad, response.content)
+        message = f"A whole number from 1 to {settings.API_MAX_PAGE_SIZE}."
+        assert response.json() == {"page_size": [message]}
+
+
+def test_the_schema_gives_the_page_bounds(anon, settings):
+    schema = anon.get("/api/schema/?format=json").json()
+    parameters = {
+        p["name"]: p["schema"]
+        for p in schema["paths"]["/api/v1/citations/"]["get"]["parameters"]
+    }
+    assert parameters["page"]["minimum"] == 1
+    assert parameters["page_size"] == {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": settings.API_MAX_PAGE_SIZE,
+    }
 
 
 def test_ordering_is_deterministic_and_ties_break_on_identity(anon):
