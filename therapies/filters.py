@@ -211,6 +211,7 @@ class RevisionFilter(FilterSet):
     evidence = extend_schema_field({"type": "string", "pattern": EVIDENCE_KEY.pattern})(
         django_filters.CharFilter(
             method="filter_evidence",
+            strip=False,
             help_text="Revisions of this claim (its number or its UID).",
         )
     )
