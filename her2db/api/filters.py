@@ -95,10 +95,20 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class ValueListWidget(django_filters.widgets.QueryArrayWidget):
+    """Every value given, repeats included (QueryArrayWidget drops repeats, so
+    150 copies of one value would pass a limit of 100)."""
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):
+            return data.getlist(name)
+        return super().value_from_datadict(data, files, name)
+
+
 class MultipleValueField(forms.Field):
     """A list of values from `?x=a&x=b` or `?x=a,b`, each checked by `validator`."""
 
-    widget = django_filters.widgets.QueryArrayWidget
+    widget = ValueListWidget
 
     def __init__(self, *args, validator=None, max_length=None, **kwargs):
         self.validator = validator

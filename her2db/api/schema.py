@@ -10,9 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.validators import UniqueValidator
 
 from .authentication import TokenAuthentication
 from .fields import LinkField, SummaryRelatedField
+from .filters import NO_NULLS
 from .serializers import CHANGE_REASON
 
 
@@ -146,6 +148,10 @@ class AutoSchema(openapi.AutoSchema):
         }
         if absent and "required" in schema:
             schema["required"] = [n for n in schema["required"] if n not in absent]
+        if direction == "request":
+            for name, field in serializer.fields.items():
+                if name in schema.get("properties", {}):
+                    checked_as_the_server_checks(schema["properties"][name], field)
         return schema
 
     def _is_detail_action(self) -> bool:
@@ -197,6 +203,32 @@ class AutoSchema(openapi.AutoSchema):
                 )
                 responses[code]["description"] = ERROR_DESCRIPTIONS[code]
         return responses
+
+
+def checked_as_the_server_checks(schema: dict, field) -> None:
+    """Add to a request field's schema what the server checks that
+    drf-spectacular leaves out: text holds no null character, a list that may
+    not be empty has an item, and a unique field says so."""
+    for variant in schema.get("oneOf", [schema]):
+        if variant.get("type") == "string" and not {"pattern", "enum", "format"} & set(
+            variant
+        ):
+            variant["pattern"] = NO_NULLS
+        if variant.get("type") == "array":
+            items = variant.get("items", {})
+            if items.get("type") == "string" and "pattern" not in items:
+                items["pattern"] = NO_NULLS
+            if not getattr(field, "allow_empty", True):
+                variant["minItems"] = max(variant.get("minItems", 0), 1)
+    low, high = getattr(field, "min_value", None), getattr(field, "max_value", None)
+    if schema.get("format") == "decimal" and None not in (low, high):
+        text = schema.get("description", "")
+        schema["description"] = f"{text} From {low} to {high}.".strip()
+    if any(isinstance(v, UniqueValidator) for v in field.validators):
+        model = getattr(getattr(field.parent, "Meta", None), "model", None)
+        among = f" among {model._meta.verbose_name_plural}" if model else ""
+        text = schema.get("description", "")
+        schema["description"] = f"{text} Unique{among}.".strip()
 
 
 ERROR_DESCRIPTIONS = {

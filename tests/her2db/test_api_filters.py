@@ -178,6 +178,10 @@ def test_targets_by_agent(anon, world):
         ("/api/v1/citations/?year_min=soon", {"year_min": ["Enter a whole number."]}),
         ("/api/v1/citations/?year_min=0.5", {"year_min": ["Enter a whole number."]}),
         (
+            "/api/v1/mechanisms/?" + "&".join(["ancestor=same"] * 101),
+            {"ancestor": ["At most 100 values."]},
+        ),
+        (
             "/api/v1/changes/?until=",
             {"until": ["Give a value, or leave the parameter out."]},
         ),
