@@ -5,8 +5,10 @@ from typing import Any
 
 import django_filters
 from django.http import QueryDict
+from drf_spectacular.utils import extend_schema_field
 
 from her2db.api.filters import (
+    NO_NULLS,
     BooleanFilter,
     IntegerFilter,
     MultipleValueFilter,
@@ -19,20 +21,26 @@ from .models import Citation
 
 
 def year_filter(lookup_expr: str, label: str) -> django_filters.NumberFilter:
-    return IntegerFilter(
+    found = IntegerFilter(
         field_name="year",
         lookup_expr=lookup_expr,
         min_value=0,
         max_value=9999,
         label=label,
     )
+    bounds = {"type": "integer", "minimum": 0, "maximum": 9999}
+    return extend_schema_field(bounds)(found)
 
 
 class CitationFilter(SearchFilterSet):
     year_min = year_filter("gte", "Published in or after this year.")
     year_max = year_filter("lte", "Published in or before this year.")
-    journal = django_filters.CharFilter(
-        lookup_expr="iexact", max_length=255, label="Journal, any case."
+    journal = extend_schema_field(
+        {"type": "string", "maxLength": 255, "pattern": NO_NULLS}
+    )(
+        django_filters.CharFilter(
+            lookup_expr="iexact", max_length=255, label="Journal, any case."
+        )
     )
     pmid = MultipleValueFilter(validator=validate_pmid, label="PubMed ids.")
     doi = MultipleValueFilter(method="filter_doi", label="DOIs, any case or prefix.")

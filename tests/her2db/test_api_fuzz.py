@@ -98,14 +98,15 @@ def test_anonymous_requests_never_fail_or_break_the_schema(case, world):
 
 # An anonymous write is refused (401) before its parameters or body are read,
 # whatever they are (tests/her2db/test_api_permissions.py checks that it
-# changes nothing): a few requests an operation show its answer is
+# changes nothing), or 404 when a path parameter breaks its pattern so that
+# no route matches: a few requests an operation show its answer is
 # documented; more would all get the same answer.
 @pytest.mark.django_db
 @schema.exclude(method="GET").parametrize()
 @settings(FUZZ, max_examples=3)
 def test_anonymous_writes_never_fail_or_break_the_schema(case, world):
     response = check(case)
-    assert response.status_code == 401
+    assert response.status_code in (401, 404)
 
 
 @pytest.mark.django_db
