@@ -16,15 +16,17 @@ NO_NULLS = "^[^\\u0000]*$"
 class FilterSet(django_filters.FilterSet):
     """A FilterSet where a parameter given empty (`?until=`) is an error, not
     "no filter", unless the filter takes free text: an empty string is not a
-    number, a moment, a boolean or a choice, and the schema says so."""
+    number, a moment, a boolean, a choice or an identifier, and the schema
+    says so (blanks are empty too, except among identifiers, which are text)."""
 
     def is_valid(self):
         valid = super().is_valid()
         for name, found in self.filters.items():
             if isinstance(found, django_filters.CharFilter):
                 continue
+            text = isinstance(found, MultipleValueFilter)
             given = self.data.getlist(name) if hasattr(self.data, "getlist") else []
-            if any(not str(value).strip() for value in given):
+            if any(str(v) == "" if text else not str(v).strip() for v in given):
                 self.form.add_error(name, "Give a value, or leave the parameter out.")
                 valid = False
         return valid

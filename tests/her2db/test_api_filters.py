@@ -186,6 +186,10 @@ def test_targets_by_agent(anon, world):
             {"until": ["Give a value, or leave the parameter out."]},
         ),
         (
+            "/api/v1/mechanisms/?gene=",
+            {"gene": ["Give a value, or leave the parameter out."]},
+        ),
+        (
             "/api/v1/agents/?status=",
             {"status": ["Give a value, or leave the parameter out."]},
         ),
@@ -250,3 +254,11 @@ def test_identifiers_that_name_nothing_match_nothing(anon, world, url):
     assert response.status_code == 200, response.content
     known = "trastuzumab" in url
     assert (response.json()["count"] > 0) is known
+
+
+def test_a_blank_identifier_is_no_filter_and_an_empty_one_an_error(anon, world):
+    """Blanks are text the schema allows (and are ignored); nothing at all is
+    not a value."""
+    everything = anon.get("/api/v1/mechanisms/").json()["count"]
+    assert anon.get("/api/v1/mechanisms/?gene=%0D").json()["count"] == everything
+    assert anon.get("/api/v1/mechanisms/?gene=").status_code == 400
