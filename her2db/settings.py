@@ -226,6 +226,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Programs write JSON; the form parsers serve the browsable API's HTML
+    # forms (where an empty field means "none"), so the schema offers JSON.
+    "PARSER_WHITELIST": ["her2db.api.parsers.JSONParser"],
     "SCHEMA_PATH_PREFIX": "/api/v[0-9]+",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
