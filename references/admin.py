@@ -47,7 +47,6 @@ class CitationAdmin(CuratedAdmin):
         "short_title",
         "journal",
         "year",
-        "publication_type",
         "pubmed_link",
         "doi_link",
         "retraction_flag",
