@@ -36,9 +36,11 @@ class MechanismTree:
             .order_by()
             .values_list("mechanism", "n")
         )
+        # Categories in the review's order, then names.
+        rank = {code: i for i, code in enumerate(Mechanism.Category.values)}
         children = defaultdict(list)
         for pk, parent, category, name in rows:
-            children[parent].append((category, name.lower(), pk))
+            children[parent].append((rank.get(category, len(rank)), name.lower(), pk))
         self.position, self.depth, self.total = {}, {}, {}
         for root in sorted(children[None]):
             self._walk(root[2], children, direct)
