@@ -316,3 +316,38 @@ def test_sorting_mechanisms_by_a_column_still_works(curator_client):
     response = curator_client.get("/admin/therapies/mechanism/", {"o": "2"})
     categories = [m.category for m in response.context["cl"].result_list]
     assert categories == sorted(categories)
+
+
+def test_the_filtered_evidence_list_runs_the_same_queries_however_many_rows(
+    editor_client, curator
+):
+    root = factories.make_mechanism()
+    child = factories.make_mechanism(parent=root)
+    agent, trial = factories.make_agent(), factories.make_trial()
+
+    def add():
+        claim(
+            agents=[agent, factories.make_agent()],
+            mechanism=child,
+            trials=[trial],
+            status=S.SUBMITTED,
+            created_by=curator,
+            submitted_by=curator,
+        )
+
+    query = {"mechanism": root.pk, "agent": agent.pk, "trial": trial.pk}
+    query["work"] = "review"
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = editor_client.get(EVIDENCE, query)
+        assert response.status_code == 200
+        return len(captured), response.context["cl"].result_count
+
+    add()
+    few, one = queries()
+    for _ in range(6):
+        add()
+    many, seven = queries()
+    assert (one, seven) == (1, 7)
+    assert many == few
