@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import NestedObjects, quote, unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import router, transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
@@ -79,7 +79,10 @@ _NOT_COMPARED = {"created_at", "updated_at"}
 def shown(obj, field) -> str:
     """A field's value as a person reads it: choice labels, related names, "—"."""
     if field.is_relation:
-        value = getattr(obj, field.name, None)
+        try:
+            value = getattr(obj, field.name, None)
+        except ObjectDoesNotExist:  # pointed at a row deleted since
+            value = f"#{getattr(obj, field.attname)} (deleted)"
     elif field.choices:
         value = dict(field.flatchoices).get(getattr(obj, field.attname))
     else:
