@@ -1,18 +1,22 @@
 """What every curated model's admin shares: history with a reason, timestamps,
 autocomplete for many-to-many relations that go through an explicit table."""
 
+from datetime import datetime
+
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import NestedObjects, quote, unquote
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import router, transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_m2m_reverse_field_name
 
@@ -57,9 +61,8 @@ class CuratedForm(forms.ModelForm):
         if self.instance.pk and token and token != self._current_token():
             latest = self.instance.history.order_by("-history_date").first()
             who = getattr(latest, "history_user", None) or "someone else"
-            when = (
-                latest.history_date.strftime("%Y-%m-%d %H:%M:%S UTC") if latest else ""
-            )
+            when = f"{latest.history_date:%Y-%m-%d %H:%M} UTC" if latest else ""
+            self.conflicts = stale_conflicts(self, token, cleaned)
             raise forms.ValidationError(
                 f"This record was changed by {who} at {when} after you opened it. "
                 "Your changes were not saved, so that theirs stand: reload the "
@@ -67,6 +70,66 @@ class CuratedForm(forms.ModelForm):
                 code="stale",
             )
         return cleaned
+
+
+# Bookkeeping a stale-edit comparison leaves out.
+_NOT_COMPARED = {"created_at", "updated_at"}
+
+
+def shown(obj, field) -> str:
+    """A field's value as a person reads it: choice labels, related names, "—"."""
+    if field.is_relation:
+        try:
+            value = getattr(obj, field.name, None)
+        except ObjectDoesNotExist:  # pointed at a row deleted since
+            value = f"#{getattr(obj, field.attname)} (deleted)"
+    elif field.choices:
+        value = dict(field.flatchoices).get(getattr(obj, field.attname))
+    else:
+        value = getattr(obj, field.attname)
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+def stale_conflicts(form, token: str, cleaned: dict) -> list[dict]:
+    """The fields someone else changed since the form was shown: what the
+    record held then, what they saved, and what this form would have saved."""
+    model = type(form.instance)
+    try:
+        seen_at = datetime.fromisoformat(token)
+    except ValueError:
+        return []
+    seen = (
+        form.instance.history.filter(updated_at=seen_at)
+        .order_by("-history_date")
+        .first()
+    )
+    now = model._default_manager.filter(pk=form.instance.pk).first()
+    if seen is None or now is None:
+        return []
+    mine = model(
+        **{f.attname: getattr(now, f.attname) for f in model._meta.concrete_fields}
+    )
+    conflicts = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.name in _NOT_COMPARED:
+            continue
+        if getattr(seen, field.attname) == getattr(now, field.attname):
+            continue
+        yours = "(not on this form)"
+        if field.name in cleaned:
+            setattr(mine, field.name, cleaned[field.name])
+            yours = shown(mine, field)
+        conflicts.append(
+            {
+                "field": capfirst(field.verbose_name),
+                "before": shown(seen.instance, field),
+                "theirs": shown(now, field),
+                "yours": yours,
+            }
+        )
+    return conflicts
 
 
 class ThroughAutocompleteMixin:
@@ -100,7 +163,7 @@ def restore_deleted(record, user):
     obj = record.instance
     obj._change_reason = "restored from history"
     obj._history_user = user
-    obj.save(force_insert=True)
+    insert_as_was(obj)
     # Rows deleted with it by CASCADE: the same operation recorded their end.
     for relation in owned_relations(model):
         child = relation.related_model
@@ -114,7 +177,7 @@ def restore_deleted(record, user):
                 row = child_record.instance
                 row._change_reason = "restored from history"
                 row._history_user = user
-                row.save(force_insert=True)
+                insert_as_was(row)
     # Many-to-many links kept in the last record before the delete.
     before = (
         model.history.filter(id=obj.pk, history_date__lt=record.history_date)
@@ -131,11 +194,47 @@ def restore_deleted(record, user):
     return obj
 
 
+def insert_as_was(obj) -> None:
+    """Insert a row brought back from history with the creation time it had.
+
+    `auto_now_add` stamps every insert; a restored record was created when it
+    was first created, so the stamp is put back, in its new history row too.
+    """
+    created_at = getattr(obj, "created_at", None)
+    obj.save(force_insert=True)
+    if created_at is None:
+        return
+    model = type(obj)
+    model._default_manager.filter(pk=obj.pk).update(created_at=created_at)
+    obj.created_at = created_at
+    if hasattr(model, "history"):
+        newest = model.history.filter(id=obj.pk).order_by("-history_date").first()
+        if newest is not None:
+            type(newest).objects.filter(pk=newest.pk).update(created_at=created_at)
+
+
+class DeleteReasonForm(forms.Form):
+    change_reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=500,
+        help_text="Optional: why you delete it (kept in the history).",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )
+
+
+def delete_reason(request) -> str:
+    form = DeleteReasonForm(request.POST)
+    return form.cleaned_data["change_reason"].strip() if form.is_valid() else ""
+
+
 class CuratedAdmin(ThroughAutocompleteMixin, SimpleHistoryAdmin):
     form = CuratedForm
     readonly_fields = ["created_at", "updated_at"]
     list_per_page = 50
     change_list_template = "admin/curated_change_list.html"
+    change_form_template = "admin/curated_change_form.html"
+    delete_confirmation_template = "admin/curated_delete_confirmation.html"
     object_history_template = "admin/curated_object_history.html"
     object_history_form_template = "admin/curated_history_form.html"
     object_history_list_template = "admin/curated_object_history_list.html"
@@ -148,6 +247,31 @@ class CuratedAdmin(ThroughAutocompleteMixin, SimpleHistoryAdmin):
         elif plan:
             obj._change_reason = revert_reason(plan.record)
         super().save_model(request, obj, form, change)
+
+    # Deleting: an optional reason, and a refusal that links what depends.
+
+    def delete_view(self, request, object_id, extra_context=None):
+        context = {"reason_form": DeleteReasonForm()} | (extra_context or {})
+        return super().delete_view(request, object_id, context)
+
+    def delete_model(self, request, obj):
+        obj._change_reason = delete_reason(request) or None
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        """One by one, so that each history row keeps the reason."""
+        reason = delete_reason(request) or None
+        for obj in queryset:
+            obj._change_reason = reason
+            obj.delete()
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        if protected:
+            protected = protected_links(objs, self.admin_site)
+        return deleted, counts, perms_needed, protected
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -277,8 +401,43 @@ class CuratedAdmin(ThroughAutocompleteMixin, SimpleHistoryAdmin):
         )
 
 
+def protected_links(objs, admin_site) -> list:
+    """What keeps these records from being deleted, each linked to its page.
+
+    A dependant that is a row of another record (a claim's agent, a trial's
+    arm) is shown as that record, with what ties it.
+    """
+    from .registry import registry
+
+    obj = objs[0]
+    collector = NestedObjects(using=router.db_for_write(type(obj)))
+    collector.collect(objs)
+    links, seen = [], set()
+    for row in collector.protected:
+        resource = registry.find(type(row))
+        record = resource.owner_of(row) if resource and resource.owner else row
+        key = (type(record), record.pk)
+        if key in seen:
+            continue
+        seen.add(key)
+        opts = record._meta
+        text = f"{capfirst(opts.verbose_name)} {record.pk}: {record}"
+        if record is not row:
+            text += f" (through its {row._meta.verbose_name})"
+        try:
+            url = reverse(
+                f"{admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+                args=[quote(record.pk)],
+            )
+        except NoReverseMatch:
+            links.append(text)
+            continue
+        links.append(format_html('<a href="{}">{}</a>', url, text))
+    return links
+
+
 def revert_reason(record) -> str:
-    return f"reverted to the version of {record.history_date:%Y-%m-%d %H:%M:%S} UTC"
+    return f"reverted to the version of {record.history_date:%Y-%m-%d %H:%M} UTC"
 
 
 def cannot_revert(plan) -> str:
@@ -291,3 +450,16 @@ def external_link(url: str, text: str):
     if not url:
         return "—"
     return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, text)
+
+
+def warning_icon(flagged: bool, text: str):
+    """A list column's warning sign: the alert icon when flagged, else nothing
+    (the admin's green tick would read as "all is well")."""
+    if not flagged:
+        return ""
+    return format_html(
+        '<img src="{}" alt="{}" title="{}">',
+        static("admin/img/icon-alert.svg"),
+        text,
+        text,
+    )

@@ -145,6 +145,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# ISO 8601 dates and times wherever a page shows one (her2db/formats/).
+FORMAT_MODULE_PATH = ["her2db.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from her2db.admin_base import CuratedAdmin, external_link
+from her2db.admin_base import CuratedAdmin, external_link, warning_icon
 
 from .models import Author, Citation, CitationAuthor
 
@@ -47,10 +47,9 @@ class CitationAdmin(CuratedAdmin):
         "short_title",
         "journal",
         "year",
-        "publication_type",
         "pubmed_link",
         "doi_link",
-        "retracted",
+        "retraction_flag",
     ]
     list_filter = ["publication_type", "retracted", "year"]
     search_fields = [
@@ -94,6 +93,10 @@ class CitationAdmin(CuratedAdmin):
     @admin.display(description="title")
     def short_title(self, obj):
         return obj.title if len(obj.title) <= 80 else obj.title[:77] + "…"
+
+    @admin.display(description="retracted", ordering="retracted")
+    def retraction_flag(self, obj):
+        return warning_icon(obj.retracted, "Retracted")
 
     @admin.display(description="PubMed")
     def pubmed_link(self, obj):

@@ -17,6 +17,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.core.serializers import base
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import Q
 from django.db.models.signals import post_save
 
 from her2db.operations import current_id
@@ -36,8 +37,26 @@ def load_curated_data(directory: Path, verbosity: int = 0) -> bool:
         call_command("loaddata", *map(str, paths), verbosity=verbosity)
         # Its "existing history found" lines are noise on every later run.
         call_command("populate_history", auto=True, stdout=io.StringIO())
+        name_the_load()
         snapshot_links()
     return True
+
+
+LOADED = "loaded from fixtures"
+
+
+def name_the_load() -> None:
+    """Say on the first history rows this operation wrote where they came from,
+    so that history names the data load rather than an empty user and reason."""
+    for model in apps.get_models():
+        history = getattr(model, "history", None)
+        if history is None or not hasattr(history, "model"):
+            continue
+        history.filter(
+            Q(history_change_reason__isnull=True) | Q(history_change_reason=""),
+            operation=current_id(),
+            history_user__isnull=True,
+        ).update(history_change_reason=LOADED)
 
 
 def snapshot_links() -> None:

@@ -6,10 +6,15 @@ from her2db.admin_base import CuratedAdmin, external_link
 from therapies.admin_rules import ApprovalFormSet
 
 from ..models import Agent, AgentAlias, AgentTarget, Approval, Target
+from .filters import AgentFilter, TargetFilter
+from .related import RelatedEvidenceMixin
+
+ADC = "Antibody-drug conjugate"
 
 
 @admin.register(Target)
-class TargetAdmin(CuratedAdmin):
+class TargetAdmin(RelatedEvidenceMixin, CuratedAdmin):
+    evidence_filter = TargetFilter
     list_display = ["symbol", "name", "aliases", "hgnc_id", "uniprot_link"]
     search_fields = ["symbol", "name", "aliases", "hgnc_id", "uniprot_id"]
     readonly_fields = ["uniprot_link", "created_at", "updated_at"]
@@ -35,16 +40,24 @@ class AgentTargetInline(admin.TabularInline):
     autocomplete_fields = ["target"]
 
 
-class ApprovalInline(admin.TabularInline):
+class ApprovalInline(admin.StackedInline):
+    """Stacked: an indication is a sentence, too long for a table's cell."""
+
     model = Approval
     formset = ApprovalFormSet
     extra = 0
     autocomplete_fields = ["citation"]
-    fields = [*Approval.COLUMNS, "citation"]
+    fields = [
+        ("agency", "date"),
+        "indication",
+        ("her2_positive_breast", "accelerated"),
+        ("reference", "citation"),
+    ]
 
 
 @admin.register(Agent)
-class AgentAdmin(CuratedAdmin):
+class AgentAdmin(RelatedEvidenceMixin, CuratedAdmin):
+    evidence_filter = AgentFilter
     list_display = [
         "name",
         "abbreviation",
@@ -52,7 +65,6 @@ class AgentAdmin(CuratedAdmin):
         "development_status",
         "target_list",
         "chembl_link",
-        "drugbank_id",
     ]
     list_filter = ["modality", "development_status", "approvals__agency"]
     search_fields = [
@@ -86,7 +98,7 @@ class AgentAdmin(CuratedAdmin):
             {"fields": [("chembl_id", "chembl_link"), "drugbank_id", "ncit_id"]},
         ),
         (
-            "Antibody-drug conjugate",
+            ADC,
             {
                 "fields": [
                     "payload",
@@ -99,6 +111,16 @@ class AgentAdmin(CuratedAdmin):
         ),
         (None, {"fields": ["change_reason", "edit_token", "created_at", "updated_at"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        """The conjugate's fieldset is open on a conjugate, folded on the rest."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.modality != Agent.Modality.ANTIBODY_DRUG_CONJUGATE:
+            return fieldsets
+        return [
+            (name, options | {"classes": []} if name == ADC else options)
+            for name, options in fieldsets
+        ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("targets")

@@ -2,17 +2,29 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.templatetags.static import static
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 
-from her2db.admin_base import CuratedAdmin
+from her2db.admin_base import CuratedAdmin, warning_icon
 from her2db.admin_history import missing_links, plan_revert
 
 from ..models import Agent, Evidence, EvidenceCitation, Revision
+from .filters import (
+    AgentFilter,
+    CitationFilter,
+    MechanismFilter,
+    TargetFilter,
+    TrialFilter,
+    WorkFilter,
+)
 from .review import (
     action_label,
     citations_at,
@@ -23,12 +35,41 @@ from .review import (
 )
 
 
-class EvidenceCitationInline(admin.TabularInline):
+class EvidenceCitationInline(admin.StackedInline):
     model = EvidenceCitation
     extra = 0
     min_num = 1
     autocomplete_fields = ["citation"]
-    fields = ["citation", "quote", "location", "retraction_reviewed"]
+    fields = [
+        ("citation", "retraction"),
+        "quote",
+        ("location", "retraction_reviewed"),
+    ]
+    readonly_fields = ["retraction"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 70})}
+    }
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("citation")
+
+    @admin.display(description="retraction")
+    def retraction(self, obj):
+        citation = obj.citation if obj.citation_id else None
+        return retraction_warning(citation) if citation else ""
+
+
+def retraction_warning(citation):
+    """A warning, with the date, for a retracted paper; "—" for the others."""
+    if not citation.retracted:
+        return "—"
+    when = f" {citation.retraction_date:%Y-%m-%d}" if citation.retraction_date else ""
+    return format_html(
+        '<span class="her2db-retracted"><img src="{}" alt=""> {} retracted{}</span>',
+        static("admin/img/icon-alert.svg"),
+        citation.citekey,
+        when,
+    )
 
 
 class RetractedCitationFilter(admin.SimpleListFilter):
@@ -76,17 +117,25 @@ def _transition_action(action: str):
 @admin.register(Evidence)
 class EvidenceAdmin(CuratedAdmin):
     list_display = [
-        "__str__",
-        "mechanism",
+        "claim_id",
+        "short_statement",
+        "agent_links",
+        "mechanism_link",
         "effect",
-        "direction",
         "level",
         "status",
         "retraction_flag",
     ]
+    list_display_links = ["claim_id", "short_statement"]
     list_filter = [
+        WorkFilter,
         "status",
         RetractedCitationFilter,
+        AgentFilter,
+        MechanismFilter,
+        TrialFilter,
+        CitationFilter,
+        TargetFilter,
         "level",
         "effect",
         "direction",
@@ -140,9 +189,47 @@ class EvidenceAdmin(CuratedAdmin):
             .annotate(cites_retracted=Exists(flagged))
         )
 
-    @admin.display(description="retracted source", boolean=True)
+    # The claim template names the form's blocks; CuratedAdmin's would hide it.
+    change_form_template = None
+
+    @property
+    def media(self):
+        widget = AutocompleteSelect(
+            Evidence._meta.get_field("mechanism"), self.admin_site
+        )
+        return (
+            super().media
+            + widget.media
+            + forms.Media(js=["her2db/autocomplete_filter.js"])
+        )
+
+    @admin.display(description="id", ordering="id")
+    def claim_id(self, obj):
+        return obj.pk
+
+    @admin.display(description="statement")
+    def short_statement(self, obj):
+        return Truncator(obj.statement).chars(70)
+
+    @admin.display(description="agents")
+    def agent_links(self, obj):
+        return format_html_join(
+            " + ",
+            '<a href="{}">{}</a>',
+            (
+                (reverse("admin:therapies_agent_change", args=[a.pk]), a.name)
+                for a in obj.agents.all()
+            ),
+        )
+
+    @admin.display(description="mechanism", ordering="mechanism__name")
+    def mechanism_link(self, obj):
+        url = reverse("admin:therapies_mechanism_change", args=[obj.mechanism_id])
+        return format_html('<a href="{}">{}</a>', url, obj.mechanism.name)
+
+    @admin.display(description="retracted source", ordering="cites_retracted")
     def retraction_flag(self, obj):
-        return obj.cites_retracted
+        return warning_icon(obj.cites_retracted, "Cites a retracted paper")
 
     def render_change_form(self, request, context, add=False, change=False, **kw):
         obj = context.get("original")
@@ -158,6 +245,16 @@ class EvidenceAdmin(CuratedAdmin):
             else []
         )
         context["accepted"] = bool(obj and obj.status == Evidence.Status.ACCEPTED)
+        context["retracted_citations"] = (
+            [
+                retraction_warning(link.citation)
+                for link in obj.evidence_citations.filter(
+                    citation__retracted=True
+                ).select_related("citation")
+            ]
+            if obj
+            else []
+        )
         return super().render_change_form(request, context, add, change, **kw)
 
     # Saving: accepted claims change through revisions; review buttons save

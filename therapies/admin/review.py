@@ -17,6 +17,7 @@ from references.models import Citation
 
 from ..models import Evidence, EvidenceCitation, Revision
 from ..models.review import CONTENT_FIELDS, content_of
+from .filters import RevisionWorkFilter
 
 
 class RejectForm(forms.Form):
@@ -39,7 +40,7 @@ class RevisionAdmin(admin.ModelAdmin):
         "changes",
         "reviewed_by",
     ]
-    list_filter = ["status"]
+    list_filter = [RevisionWorkFilter, "status"]
     list_select_related = ["evidence", "created_by", "reviewed_by"]
     search_fields = ["note", "reason", "evidence__statement"]
     ordering = ["-created_at"]

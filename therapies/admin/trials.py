@@ -6,6 +6,8 @@ from her2db.admin_base import CuratedAdmin, ThroughAutocompleteMixin, external_l
 from therapies.admin_rules import TrialArmFormSet
 
 from ..models import Trial, TrialArm
+from .filters import TrialFilter
+from .related import RelatedEvidenceMixin
 
 
 class TrialArmInline(ThroughAutocompleteMixin, admin.StackedInline):
@@ -16,7 +18,8 @@ class TrialArmInline(ThroughAutocompleteMixin, admin.StackedInline):
 
 
 @admin.register(Trial)
-class TrialAdmin(CuratedAdmin):
+class TrialAdmin(RelatedEvidenceMixin, CuratedAdmin):
+    evidence_filter = TrialFilter
     list_display = [
         "nct_id",
         "acronym",

@@ -133,7 +133,7 @@ class Evidence(TimeStampedModel, NaturalKeyModel):
         SUPPORTS = "SUPPORTS", "Supports"
         DOES_NOT_SUPPORT = "DOES_NOT_SUPPORT", "Does not support"
 
-    # CIViC's evidence levels.
+    # CIViC's evidence levels, strongest first; LEVEL_HELP says what each needs.
     class Level(models.TextChoices):
         A = "A", "A: validated"
         B = "B", "B: clinical"
@@ -161,6 +161,15 @@ class Evidence(TimeStampedModel, NaturalKeyModel):
         REJECTED = "REJECTED", "Rejected"
         RETIRED = "RETIRED", "Retired"
 
+    LEVEL_HELP = (
+        "How strong the evidence is (CIViC's levels). A, validated: proven or "
+        "consensus, e.g. a phase 3 trial or a guideline. B, clinical: data from "
+        "patients in a trial or a clinical cohort. C, case study: reports of "
+        "single patients or small case series. D, preclinical: cell lines, "
+        "animal models or patient-derived xenografts. E, inferential: indirect, "
+        "reasoned from related findings without direct data."
+    )
+
     uid = models.UUIDField(
         "UID",
         default=uuid.uuid4,
@@ -177,13 +186,30 @@ class Evidence(TimeStampedModel, NaturalKeyModel):
     mechanism = models.ForeignKey(
         "therapies.Mechanism", on_delete=models.PROTECT, related_name="evidence"
     )
-    effect = models.CharField(max_length=24, choices=Effect)
-    direction = models.CharField(
-        max_length=16, choices=Direction, default=Direction.SUPPORTS
+    effect = models.CharField(
+        max_length=24,
+        choices=Effect,
+        help_text="What the mechanism does to the agents' effect: confers "
+        "resistance (the agents stop working), reduces sensitivity (they work "
+        "less), overcomes or restores sensitivity (the agents, or adding them, "
+        "work despite the mechanism), or has no effect.",
     )
-    level = models.CharField(max_length=1, choices=Level)
+    direction = models.CharField(
+        max_length=16,
+        choices=Direction,
+        default=Direction.SUPPORTS,
+        help_text="Whether the cited work supports the effect stated, or was "
+        "looking for it and does not support it (a negative finding).",
+    )
+    level = models.CharField(max_length=1, choices=Level, help_text=LEVEL_HELP)
     origin = models.CharField(max_length=10, choices=Origin, default=Origin.UNKNOWN)
-    model_system = models.CharField(max_length=16, choices=ModelSystem)
+    model_system = models.CharField(
+        max_length=16,
+        choices=ModelSystem,
+        help_text="Where the finding was made: patients observed outside a "
+        "trial, a clinical trial, patient-derived xenografts, cell lines, "
+        "other animal models, or another system.",
+    )
     statement = models.TextField(help_text="The claim in the curator's own words.")
     citations = models.ManyToManyField(
         Citation, through="therapies.EvidenceCitation", related_name="evidence"
