@@ -146,6 +146,12 @@ class EvidenceFilter(SearchFilterSet):
     mechanism = by_identifier(
         Mechanism, "slug", "Under any of these mechanisms, or below them."
     )
+    mechanism_exact = by_identifier(
+        Mechanism,
+        "slug",
+        "Filed under any of these mechanisms themselves, not below them (a "
+        "cell of the resistance map).",
+    )
     category = choices_filter(
         Mechanism.Category.choices, field_name="mechanism__category"
     )
@@ -174,6 +180,8 @@ class EvidenceFilter(SearchFilterSet):
             return linked(queryset, EvidenceTrial, "evidence", "trial", value)
         if not value:
             return queryset
+        if name == "mechanism_exact":
+            return queryset.filter(mechanism__in=value)
         return queryset.filter(mechanism__in=Mechanism.objects.subtree_ids(value))
 
 
