@@ -241,6 +241,7 @@ SPECTACULAR_SETTINGS = {
         "TrialPhaseEnum": "therapies.models.Trial.Phase",
         "TrialSettingEnum": "therapies.models.Trial.Setting",
         "MechanismCategoryEnum": "therapies.models.Mechanism.Category",
+        "LevelEnum": "therapies.models.Evidence.Level",
     },
 }
 
