@@ -157,6 +157,13 @@ def test_redoc_fetches_nothing_from_another_host(client):
         assert finders.find(href.removeprefix("/static/")), href
 
 
-def test_swagger_ui_fetches_nothing_from_another_host(client):
+def test_swagger_ui_fetches_nothing_from_another_host_and_inlines_nothing(client):
     page = client.get("/api/docs/").content.decode()
     assert not re.search(r"https?://", page), page
+    # Its start-up script is served apart: a strict CSP can forbid inline ones.
+    assert "<style" not in page and "style=" not in page
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page)
+    script = client.get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+    assert b"SwaggerUIBundle(" in script.content
