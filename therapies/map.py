@@ -242,6 +242,9 @@ def _tree_rows(mechanisms: list[Mechanism]) -> list[Row]:
     ):
         rows.append(Row(root, 0))
         walk(root.pk, 1)
+    # A parent cycle (which the models refuse) must not hide rows.
+    reached = {row.mechanism.pk for row in rows}
+    rows += [Row(m, 0) for m in mechanisms if m.pk not in reached]
     return rows
 
 

@@ -2,6 +2,7 @@
 download, and the admin's map for curators (which may include unpublished
 claims). The JSON is MapView in views.py; the map itself is map.py."""
 
+from django.contrib import admin
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,8 +18,10 @@ from .map import (
 from .models import Agent, Evidence, Mechanism
 from .models.evidence import sees_unpublished
 
-PUBLIC_ONLY = "The public map counts accepted claims only; curators include "
-PUBLIC_ONLY += "unpublished ones on the admin's map."
+PUBLIC_ONLY = (
+    "The public map counts accepted claims only; curators include unpublished "
+    "ones on the admin's map."
+)
 NOT_ALLOWED = "You may not see unpublished claims."
 SVG_NAME = "her2db-resistance-map.svg"
 
@@ -39,9 +42,8 @@ def map_context(request, form: MapForm, claims_url, download_url: str) -> dict:
     found = map_from(form)
     return {
         "map": found,
-        "svg": mark_safe(
-            render_svg(found, claims_url)
-        ),  # render_svg escapes every text
+        # render_svg escapes every text it writes.
+        "svg": mark_safe(render_svg(found, claims_url)),
         "form": form,
         "choices": [
             (
@@ -102,8 +104,6 @@ def map_svg(request):
 def admin_map(request, download: bool = False):
     """The admin's map: each cell opens the admin's evidence list; those who
     may see unpublished claims can include them."""
-    from django.contrib import admin
-
     form = checked_form(request, public=False)
     context = {
         **admin.site.each_context(request),
