@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 
 from references.models import Citation
 from therapies.map import api_claims_url, build_map, render_svg
@@ -16,6 +17,7 @@ from therapies.models import Agent, Evidence, Mechanism, Trial
 FAVICON = settings.BASE_DIR / "her2db" / "static" / "her2db" / "favicon.ico"
 
 
+@require_safe
 def home(request):
     """What HER2db is, what it holds, the map, and where to go next."""
     counts = [
@@ -44,6 +46,7 @@ def _favicon() -> bytes:
     return FAVICON.read_bytes()
 
 
+@require_safe
 @cache_control(public=True, max_age=86400)
 def favicon(request):
     return HttpResponse(_favicon(), content_type="image/x-icon")

@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_safe
 
 from .map import (
     MapForm,
@@ -79,6 +80,7 @@ def public_claims_url(request, form: MapForm):
     return api_claims_url(base, form.query())
 
 
+@require_safe
 def map_page(request):
     """/map/: accepted claims, for everyone."""
     form = checked_form(request, public=True)
@@ -90,6 +92,7 @@ def map_page(request):
     return render(request, "therapies/map.html", context)
 
 
+@require_safe
 def map_svg(request):
     """/map/map.svg: the public map as a file, its links absolute."""
     form = checked_form(request, public=True)
@@ -101,6 +104,7 @@ def map_svg(request):
     )
 
 
+@require_safe
 def admin_map(request, download: bool = False):
     """The admin's map: each cell opens the admin's evidence list; those who
     may see unpublished claims can include them."""

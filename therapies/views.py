@@ -10,7 +10,7 @@ from rest_framework import status as http
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -507,6 +507,10 @@ def map_parameters() -> list[OpenApiParameter]:
 class MapView(ConditionalGetMixin, APIView):
     """The resistance map as data: agents by mechanisms, each cell counting
     claims (see therapies/map.py for what each count means)."""
+
+    # Read-only: anyone may read it; who sees unpublished claims is checked
+    # with the parameters. Other methods are 405.
+    permission_classes = [AllowAny]
 
     @extend_schema(
         operation_id="map_retrieve",

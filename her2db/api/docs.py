@@ -12,6 +12,7 @@ from django.contrib.staticfiles import finders
 from django.http import HttpResponse
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_safe
 
 REDOC_BUNDLE = "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
@@ -24,6 +25,7 @@ def redoc_bundle() -> bytes:
     return source.replace(REDOC_LOGO.encode(), static("her2db/docs-logo.svg").encode())
 
 
+@require_safe
 @cache_control(public=True, max_age=86400)
 def redoc_script(request):
     return HttpResponse(redoc_bundle(), content_type="text/javascript; charset=utf-8")

@@ -427,3 +427,12 @@ def test_a_parent_cycle_in_the_data_hides_no_row(anon):
         first.slug,
         second.slug,
     }
+
+
+def test_the_map_is_read_only(anon, curator_api, curator_client):
+    for api in (anon, curator_api):
+        for method in (api.post, api.put, api.patch, api.delete):
+            response = method("/api/v1/map/", {})
+            assert response.status_code == 405, method
+            assert "detail" in response.json()
+    assert curator_client.post("/admin/map/").status_code == 405
