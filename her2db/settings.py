@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "her2db.api.exceptions.JSONNotFoundMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -150,6 +151,8 @@ FORMAT_MODULE_PATH = ["her2db.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The project's own: favicon, the public pages' stylesheet.
+STATICFILES_DIRS = [BASE_DIR / "her2db" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -243,6 +246,7 @@ SPECTACULAR_SETTINGS = {
         "TrialPhaseEnum": "therapies.models.Trial.Phase",
         "TrialSettingEnum": "therapies.models.Trial.Setting",
         "MechanismCategoryEnum": "therapies.models.Mechanism.Category",
+        "LevelEnum": "therapies.models.Evidence.Level",
     },
 }
 

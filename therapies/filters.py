@@ -127,6 +127,12 @@ class EvidenceFilter(SearchFilterSet):
     mechanism = IdentifierFilter(
         Mechanism, "slug", "Under any of these mechanisms, or below them."
     )
+    mechanism_exact = IdentifierFilter(
+        Mechanism,
+        "slug",
+        "Filed under any of these mechanisms themselves, not below them (a "
+        "cell of the resistance map).",
+    )
     category = choices_filter(
         Mechanism.Category.choices, field_name="mechanism__category"
     )
@@ -153,6 +159,8 @@ class EvidenceFilter(SearchFilterSet):
             return linked(queryset, EvidenceCitation, "evidence", "citation", value)
         if name == "trial":
             return linked(queryset, EvidenceTrial, "evidence", "trial", value)
+        if name == "mechanism_exact":
+            return queryset.filter(mechanism__in=value)
         return queryset.filter(mechanism__in=Mechanism.objects.subtree_ids(value))
 
 

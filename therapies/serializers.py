@@ -584,3 +584,74 @@ class ChangeSerializer(serializers.ModelSerializer):
         model = ChangeEntry
         fields = ["id", "kind", "identifier", "action", "changed_at", "fields"]
         read_only_fields = fields
+
+
+# The resistance map (/api/v1/map/): documents therapies.map.as_json for the
+# schema; the view builds the data itself.
+
+
+class MapFiltersSerializer(serializers.Serializer):
+    modality = serializers.ListField(
+        child=serializers.ChoiceField(Agent.Modality.choices)
+    )
+    category = serializers.ListField(
+        child=serializers.ChoiceField(Mechanism.Category.choices)
+    )
+    level = serializers.ListField(child=serializers.ChoiceField(Evidence.Level.choices))
+    unpublished = serializers.BooleanField(
+        help_text="Whether unpublished claims are counted."
+    )
+
+
+class MapAgentSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    abbreviation = serializers.CharField()
+    modality = serializers.ChoiceField(Agent.Modality.choices)
+    url = serializers.URLField()
+
+
+class MapMechanismSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.ChoiceField(Mechanism.Category.choices)
+    parent = serializers.CharField(
+        allow_null=True, help_text="The parent mechanism's slug."
+    )
+    depth = serializers.IntegerField(help_text="0 for a category's root.")
+    url = serializers.URLField()
+
+
+class MapCellSerializer(serializers.Serializer):
+    agent = serializers.CharField(help_text="The agent's slug.")
+    mechanism = serializers.CharField(help_text="The mechanism's slug.")
+    resistance = serializers.IntegerField(
+        help_text="Claims supporting that the mechanism confers resistance or "
+        "reduces sensitivity."
+    )
+    overcomes = serializers.IntegerField(
+        help_text="Claims supporting that the agent overcomes the mechanism "
+        "(or restores sensitivity)."
+    )
+    other = serializers.IntegerField(
+        help_text="The rest: no effect on sensitivity, or not supported."
+    )
+    claims = serializers.IntegerField(help_text="All of the cell's claims.")
+    strongest_level = serializers.ChoiceField(Evidence.Level.choices)
+    evidence = serializers.URLField(help_text="The cell's claims in the evidence list.")
+
+
+class MapSerializer(serializers.Serializer):
+    filters = MapFiltersSerializer()
+    agents = MapAgentSerializer(many=True, help_text="Columns: agents with claims.")
+    mechanisms = MapMechanismSerializer(
+        many=True, help_text="Rows: mechanisms with claims, in tree order."
+    )
+    cells = MapCellSerializer(many=True, help_text="Only cells with claims.")
+    folded_agents = serializers.ListField(
+        child=serializers.CharField(), help_text="Slugs of agents without claims."
+    )
+    folded_mechanisms = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Slugs of mechanisms without claims.",
+    )

@@ -4,15 +4,18 @@ review actions."""
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status as http
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from her2db.api.conditional import ConditionalGetMixin
-from her2db.api.fields import PREFETCHED, prefetched
+from her2db.api.fields import PREFETCHED, prefetched, resource_url
 from her2db.api.serializers import change_reason
 from her2db.api.viewsets import CuratedViewSet
 from her2db.registry import registry
@@ -27,6 +30,7 @@ from .filters import (
     TargetFilter,
     TrialFilter,
 )
+from .map import MapForm, api_claims_url, as_json, map_from
 from .models import (
     Agent,
     AgentAlias,
@@ -46,10 +50,12 @@ from .models import (
 )
 from .models.evidence import sees_unpublished
 from .models.review import content_of
+from .pages import checked_form
 from .serializers import (
     AgentSerializer,
     ChangeSerializer,
     EvidenceSerializer,
+    MapSerializer,
     MechanismSerializer,
     RevisionSerializer,
     RevisionTransitionSerializer,
@@ -473,3 +479,71 @@ class ChangeViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = ChangeFilter
     ordering_fields = ["changed_at"]
     ordering = ["changed_at", "id"]
+
+
+def map_parameters() -> list[OpenApiParameter]:
+    """The map's query parameters, from the form every map page shares."""
+    parameters = []
+    for name, form_field in MapForm.base_fields.items():
+        choices = [value for value, _ in getattr(form_field, "choices", ())]
+        parameters.append(
+            OpenApiParameter(
+                name,
+                {"type": "array", "items": {"type": "string", "enum": choices}}
+                if choices
+                else bool,
+                description=form_field.help_text
+                + (
+                    " Repeat the parameter or separate values with commas."
+                    if choices
+                    else ""
+                ),
+                explode=True if choices else None,
+            )
+        )
+    return parameters
+
+
+class MapView(ConditionalGetMixin, APIView):
+    """The resistance map as data: agents by mechanisms, each cell counting
+    claims (see therapies/map.py for what each count means)."""
+
+    # Read-only: anyone may read it; who sees unpublished claims is checked
+    # with the parameters. Other methods are 405.
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="map_retrieve",
+        summary="The resistance map",
+        description=(
+            "Agents (columns) by resistance mechanisms (rows). Each cell counts "
+            "the accepted claims about one agent and one mechanism (the "
+            "mechanism itself, not those below it): `resistance` supports that "
+            "the mechanism confers resistance or reduces sensitivity, "
+            "`overcomes` that the agent overcomes it or restores sensitivity, "
+            "`other` is the rest (no effect, or not supported). "
+            "`strongest_level` is the best level among the cell's claims (A "
+            "strongest). A combination claim counts under each of its agents. "
+            "Agents and mechanisms without claims are left out and listed in "
+            "`folded_agents` and `folded_mechanisms`. The same map is drawn at "
+            "/map/ (SVG at /map/map.svg) with the same parameters."
+        ),
+        parameters=map_parameters(),
+        responses=MapSerializer,
+    )
+    def get(self, request):
+        form = checked_form(request, public=False)
+        if form.errors:
+            raise ValidationError({k: list(v) for k, v in form.errors.items()})
+        found = map_from(form)
+        return Response(
+            as_json(
+                found,
+                api_claims_url(
+                    request.build_absolute_uri(reverse("evidence-list")),
+                    form.query(),
+                ),
+                lambda agent: resource_url(request, "agents", agent.slug),
+                lambda mechanism: resource_url(request, "mechanisms", mechanism.slug),
+            )
+        )

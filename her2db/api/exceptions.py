@@ -88,6 +88,31 @@ def not_found(request, exception=None):
     return defaults.page_not_found(request, exception)
 
 
+class JSONNotFoundMiddleware:
+    """A 404 under /api/ is JSON even with DEBUG=True.
+
+    Django answers a path no URL matches with its HTML debug page when DEBUG
+    is on (handler404 is used only when it is off). The API's own 404s (DRF's
+    responses, such as an unknown identifier) pass through as they are.
+    Placed after CommonMiddleware, which still redirects `/api/v1/agents` to
+    `/api/v1/agents/`.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith("/api/")
+            and not isinstance(response, Response)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return not_found(request)
+        return response
+
+
 def server_error(request):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Server error."}, status=500)

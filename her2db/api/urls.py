@@ -4,6 +4,7 @@ Every resource the registry declares with a basename is served here by the
 viewset it names.
 """
 
+from django.urls import path
 from django.utils.module_loading import import_string
 from rest_framework.routers import DefaultRouter
 
@@ -22,4 +23,8 @@ for resource in registry.endpoints():
         resource.basename, import_string(resource.viewset), basename=resource.basename
     )
 
-urlpatterns = router.urls
+# Not a resource: the claims counted by agent and mechanism (therapies/map.py).
+urlpatterns = [
+    path("map/", import_string("therapies.views.MapView").as_view(), name="map-data"),
+    *router.urls,
+]
