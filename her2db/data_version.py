@@ -10,9 +10,10 @@ never stale once the version has moved on.
 
 The triggers are derived from the installed models after every migrate (as
 the search indexes are), so a table added by a later migration is covered
-without anyone listing it. On PostgreSQL the trigger is deferred to commit and
-advances the version once per transaction: a writer takes the version row's
-lock last, after every row lock it needs, so two writers never deadlock on it.
+without anyone listing it. Each write statement advances the version (on
+SQLite, each row): a writer holds the version row's lock from its first write
+to its commit, so writers take turns. HER2db is read far more than written,
+and its write paths lock the rows they change before writing anything.
 """
 
 from django.apps import apps
@@ -27,12 +28,7 @@ APPS = ("references", "therapies", "auth")
 _PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- Once per transaction: the setting is local to it.
-    IF current_setting('her2db.data_version_advanced', true)
-            IS DISTINCT FROM 'on' THEN
-        UPDATE {TABLE} SET version = version + 1 WHERE id = 1;
-        PERFORM set_config('her2db.data_version_advanced', 'on', true);
-    END IF;
+    UPDATE {TABLE} SET version = version + 1 WHERE id = 1;
     RETURN NULL;
 END
 $$
@@ -79,12 +75,8 @@ def install(using: str = "default", **kwargs) -> list[str]:
                 if table in watched:
                     continue
                 cursor.execute(
-                    f"CREATE CONSTRAINT TRIGGER {TRIGGER} AFTER INSERT OR UPDATE "
-                    f'OR DELETE ON "{table}" DEFERRABLE INITIALLY DEFERRED '
-                    f"FOR EACH ROW EXECUTE FUNCTION {TRIGGER}()"
-                )
-                cursor.execute(
-                    f'CREATE TRIGGER {TRIGGER}_truncate AFTER TRUNCATE ON "{table}" '
+                    f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE "
+                    f'OR TRUNCATE ON "{table}" '
                     f"FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}()"
                 )
                 added.append(table)
