@@ -19,7 +19,7 @@ from rest_framework.generics import GenericAPIView
 from her2db import data_version
 from references.importers.sql import insert_rows
 from tests import factories
-from tests.api_clients import current, keys, token_client
+from tests.api_clients import current, keys
 from tests.importers import DATA, run
 from tests.therapies.admin_pages import form_data
 from therapies.models import Agent, ChangeEntry, Evidence, Target
