@@ -32,10 +32,11 @@ from pathlib import Path
 
 import redis
 
+from tests.bench.loadmix import SEARCH_WORDS
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-SEARCH_WORDS = ["trastuzumab", "resistance", "tucatinib", "PI3K", "deruxtecan"]
 
 
 def database_url() -> str:
@@ -157,10 +158,11 @@ def drive(host: str, data: Path, seconds: int, users: int, prefix: Path) -> None
             "--loglevel",
             "WARNING",
         ],
-        env={**os.environ, "LOADTEST_DATA": str(data)},
+        cwd=ROOT,
+        env={**os.environ, "LOADTEST_DATA": str(data), "PYTHONPATH": str(ROOT)},
         check=False,  # Locust exits 1 when any request failed: the table says so
         stdout=subprocess.DEVNULL,  # its own summary: ours follows
-        stderr=subprocess.DEVNULL,
+        stderr=prefix.with_suffix(".log").open("w"),
     )
 
 
@@ -169,6 +171,9 @@ def summary(stats_csv: Path) -> list[str]:
     with stats_csv.open(newline="") as f:
         rows = list(csv.DictReader(f))
     total = next(row for row in rows if row["Name"] == "Aggregated")
+    if total["Request Count"] == "0":
+        log = stats_csv.with_name(stats_csv.name.replace("_stats.csv", ".log"))
+        raise SystemExit(f"Locust made no request:\n{log.read_text()[-3000:]}")
     endpoints = [row for row in rows if row["Name"] != "Aggregated"]
 
     def ms(row, column):
