@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run setup install test lint format check data clean bench-import bench
+.PHONY: run setup install test lint format check data clean bench-import bench loadtest
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,17 @@ bench-import: install
 # "--scale 0.1 --repeat 5" makes a quick run.
 bench: install
 	$(PY) -m tests.bench.api $(BENCH_ARGS)
+
+# gunicorn (WORKERS) on PostgreSQL and Redis, driven by Locust headless on
+# loopback for SECONDS with USERS clients: lists, details, filters, searches,
+# formats and the change feed, anonymous and with a token, about 5% writes
+# with If-Match (tests/bench/loadtest.py: which database, which cache).
+# LOADTEST_MIX=anon: anonymous reads only; API_CACHE=False: nothing kept.
+SECONDS ?= 60
+USERS ?= 20
+WORKERS ?= 2
+loadtest: install
+	$(PY) -m tests.bench.loadtest --seconds $(SECONDS) --users $(USERS) --workers $(WORKERS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "her2db.api.exceptions.JSONNotFoundMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Safe requests read from a replica (when there are any); marks writers.
+    "her2db.replicas.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -132,7 +134,50 @@ else:
         }
     }
 
+# Read replicas: DATABASE_REPLICA_URLS, comma-separated postgres:// URLs of
+# streaming replicas of DATABASE_URL. Safe-method requests read from one of
+# them; writes, and a writer's reads for REPLICA_PIN_SECONDS after a write,
+# stay on the primary (her2db/replicas.py). Tests read the replica aliases
+# through the test database itself (TEST MIRROR).
+DATABASE_REPLICA_URLS = envlist("DATABASE_REPLICA_URLS", "")
+REPLICA_PIN_SECONDS = envint("REPLICA_PIN_SECONDS", "10")
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    try:
+        _replica = dj_database_url.parse(_url, conn_max_age=envint("CONN_MAX_AGE", "0"))
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS is not usable: {exc}"
+        ) from None
+    if _replica["ENGINE"] != DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS must name databases of DATABASE_URL's engine"
+        )
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_number}"] = _replica
+DATABASE_ROUTERS = ["her2db.replicas.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The shared cache: CACHE_URL=redis://host:port/db for Redis (shared by every
+# worker: the throttle's counts and the API's kept answers), unset for each
+# process's own memory.
+CACHE_URL = os.getenv("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+    }
+elif CACHE_URL:
+    raise ImproperlyConfigured("CACHE_URL must be a redis:// URL, or unset")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
 
 _PASSWORD = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
@@ -207,6 +252,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "her2db.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# Repeat GETs answered from the cache, keyed by the data version
+# (her2db/api/answers.py); False builds every answer (for measuring).
+API_CACHE = envbool("API_CACHE", "True")
+# How long a proxy or browser may keep an anonymous answer, in seconds.
+API_CACHE_MAX_AGE = envint("API_CACHE_MAX_AGE", "60")
 # Largest page a client may ask for with ?page_size=.
 API_MAX_PAGE_SIZE = envint("API_MAX_PAGE_SIZE", "200")
 

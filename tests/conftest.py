@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
+from her2db import replicas
 from her2db.operations import operation
 from tests.factories import (  # noqa: F401  (imported from here by many tests)
     errors_of,
@@ -34,6 +35,15 @@ def one_operation_per_test():
     """Each test is an operation of its own, as a management command would be."""
     with operation():
         yield
+
+
+@pytest.fixture(autouse=True)
+def reads_on_the_primary(request, monkeypatch):
+    """Every test reads on the primary, where its own uncommitted rows are,
+    but those marked `replicas` (tests/her2db/test_replicas.py), which test
+    the routing itself with committed rows."""
+    if request.node.get_closest_marker("replicas") is None:
+        monkeypatch.setattr(replicas, "replica_aliases", list)
 
 
 @pytest.fixture(autouse=True)

@@ -9,6 +9,7 @@ class TherapiesConfig(AppConfig):
     def ready(self):
         from simple_history.signals import post_create_historical_record
 
+        from her2db import data_version
         from her2db.search_index import sync_search_indexes
         from references.importers import registry as importers
         from references.signals import bulk_history_created
@@ -27,6 +28,10 @@ class TherapiesConfig(AppConfig):
         # The search indexes follow the registry's declarations.
         post_migrate.connect(
             sync_search_indexes, sender=self, dispatch_uid="her2db_search_indexes"
+        )
+        # Every write to readable data advances the data version.
+        post_migrate.connect(
+            data_version.install, sender=self, dispatch_uid="her2db_data_version"
         )
         # Agents and trials of an accepted claim change only through a revision.
         for through in (Evidence.agents.through, Evidence.trials.through):

@@ -2,12 +2,12 @@
 
 import hashlib
 
-from django.http import HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from rest_framework import exceptions, renderers
 from rest_framework import status as http
 from rest_framework.response import Response
 
+from . import answers
 from .renderers import JSONRenderer, dump_json
 
 # Writes that honour If-Match (POST: an action on one object).
@@ -63,10 +63,37 @@ def representation_etag(response) -> str:
     return etag_of(response.content, renderer.media_type)
 
 
+class Kept(Exception):
+    """Raised by `initial()` to answer with a kept answer (see answers.py)."""
+
+    def __init__(self, response):
+        self.response = response
+
+
 class ConditionalGetMixin:
     """ETag on every 200 or 201, from the representation; 304 for a current
     If-None-Match. For any API view (a read-only one such as a change feed
-    too), so that what the schema promises for every GET holds."""
+    too), so that what the schema promises for every GET holds.
+
+    A repeat GET is answered from the cache (answers.py) once the request is
+    authenticated, throttled and its format negotiated, before anything is
+    built: a 304 or, for an anonymous reader, the whole kept answer.
+    """
+
+    answer_key = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.answer_key = answers.key_for(request)
+        if self.answer_key is not None:
+            response = answers.kept_answer(request, self.answer_key)
+            if response is not None:
+                raise Kept(response)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Kept):
+            return exc.response
+        return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -79,15 +106,12 @@ class ConditionalGetMixin:
             return response
         tag = representation_etag(response)
         response["ETag"] = tag
-        if request.method in ("GET", "HEAD"):
-            wanted = request.headers.get("If-None-Match", "")
-            if wanted and (
-                wanted.strip() == "*"
-                or tag in [t.removeprefix("W/") for t in parse_etags(wanted)]
-            ):
-                not_modified = HttpResponseNotModified()
-                not_modified["ETag"] = tag
-                patch_vary_headers(not_modified, ["Accept", "Authorization", "Cookie"])
-                return not_modified
-        patch_vary_headers(response, ["Authorization", "Cookie"])
+        if request.method not in ("GET", "HEAD"):
+            patch_vary_headers(response, ["Authorization", "Cookie"])
+            return response
+        if self.answer_key is not None and request.method == "GET":
+            answers.keep(request, self.answer_key, response, tag)
+        if answers.wanted(request, tag):
+            return answers.not_modified(request, tag)
+        answers.mark(request, response)
         return response

@@ -299,9 +299,9 @@ def test_revision_list_query_count_is_flat(
 ):
     make_revisions(2, curator)
     # 2 token (knox: the token with its user, the user's tokens), 2 the user's
-    # permissions (own, groups'), 1 count, 1 page of revisions with their
-    # claims and users
-    with django_assert_num_queries(6) as few:
+    # permissions (own, groups'), 1 the data version, 1 count, 1 page of
+    # revisions with their claims and users
+    with django_assert_num_queries(7) as few:
         curator_api.get("/api/v1/revisions/")
     make_revisions(8, curator)
     with django_assert_num_queries(len(few.captured_queries)):
@@ -312,9 +312,9 @@ def test_revision_list_query_count_is_flat(
 def test_revision_detail_query_count(curator, curator_api, django_assert_num_queries):
     make_revisions(1, curator)
     revision = Revision.objects.get()
-    # 2 token, 2 the user's permissions (own, groups'), 1 revision with its
-    # claim and users
-    with django_assert_num_queries(5):
+    # 2 token, 2 the user's permissions (own, groups'), 1 the data version,
+    # 1 revision with its claim and users
+    with django_assert_num_queries(6):
         response = curator_api.get(f"/api/v1/revisions/{revision.pk}/")
     assert response.json()["evidence"]["uid"] == str(revision.evidence.uid)
 
