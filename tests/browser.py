@@ -31,8 +31,8 @@ from django.test import Client
 FAILURES = Path(__file__).resolve().parent / "browser-failures"
 WIDTH, HEIGHT = 1280, 800
 LOCAL_HOST = "127.0.0.1"
-# Playwright's default of 30 s hides a hung page for too long.
-TIMEOUT_MS = 15_000
+# Playwright's default for every wait; a loaded machine needs it.
+TIMEOUT_MS = 30_000
 
 # Reported to Python from every page (and from each page it navigates to).
 WATCH_CSP = """
@@ -65,6 +65,10 @@ class Watch:
     page_errors: list[str] = field(default_factory=list)
     csp_violations: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+
+    def clear(self) -> None:
+        for seen in vars(self).values():
+            seen.clear()
 
     def foreign_requests(self) -> list[str]:
         """Requests to anywhere but the live server's own address."""
@@ -109,8 +113,9 @@ def _console_text(message) -> str:
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=TIMEOUT_MS)
     # Playwright's sync API runs an event loop in this thread, where Django
     # would otherwise refuse the tests' own database work as "async unsafe".
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
@@ -183,6 +188,12 @@ class Browsing:
         self.pages.append((page, seen))
         return page, seen
 
+    def reuse_page(self, page, seen: Watch):
+        """A page opened before this test, watched afresh for it."""
+        seen.clear()
+        self.pages.append((page, seen))
+        return page, seen
+
     def close(self):
         for context in self.contexts:
             context.close()
@@ -205,6 +216,8 @@ def overflow(page) -> int:
 
 
 def save_failure(item, browsing: Browsing) -> list[Path]:
+    from playwright.sync_api import Error as PlaywrightError
+
     FAILURES.mkdir(exist_ok=True)
     stem = re.sub(r"[^\w.-]+", "_", item.nodeid.split("::", 1)[-1])[:150]
     saved = []
@@ -213,9 +226,14 @@ def save_failure(item, browsing: Browsing) -> list[Path]:
             continue
         base = FAILURES / f"{stem}-{number}"
         try:
-            page.screenshot(path=f"{base}.png", full_page=True)
+            # The whole page shows what overflows; a very long one (Redoc)
+            # takes too long, and then the window's view has to do.
+            try:
+                page.screenshot(path=f"{base}.png", full_page=True, timeout=5_000)
+            except PlaywrightError:
+                page.screenshot(path=f"{base}.png", timeout=5_000)
             saved.append(Path(f"{base}.png"))
-        except Exception as error:  # a crashed page still gets its log
+        except PlaywrightError as error:  # a crashed page still gets its log
             seen.page_errors.append(f"(no screenshot: {error})")
         Path(f"{base}.txt").write_text(f"{page.url}\n\n{seen.report()}\n")
         Path(f"{base}.html").write_text(page.content())
