@@ -9,7 +9,8 @@ A page opened through `open_page` is watched: console errors, uncaught
 script errors, Content-Security-Policy violations and every request it
 makes. When a browser test fails, each of its pages is saved to
 tests/browser-failures/ (git-ignored) as a screenshot, its HTML and a text
-file with what was watched (pytest_runtest_makereport below).
+file with what was watched (pytest_runtest_makereport below); with
+BROWSER_SAVE=all, every browser test's pages are, to look at them.
 
 Browser tests are marked `browser` and run last (tests/conftest.py), after
 the tests that hold data in an open transaction.
@@ -245,7 +246,8 @@ def save_failure(item, browsing: Browsing) -> list[Path]:
 def pytest_runtest_makereport(item, call) -> Iterator:
     report = yield
     browsing = item.stash.get(BROWSING, None)
-    if browsing is not None and report.failed and call.when == "call":
+    wanted = report.failed or os.getenv("BROWSER_SAVE") == "all"
+    if browsing is not None and wanted and call.when == "call":
         saved = save_failure(item, browsing)
         if saved:
             report.sections.append(

@@ -54,6 +54,8 @@ KNOWN: dict[str, str] = {
     "therapies.Agent change": "532 px too wide: inlines (issue 11, item 6)",
     "therapies.Evidence add": "437 px too wide: citation inline (issue 11, 6)",
     "therapies.Evidence change": "437 px too wide: citation inline (issue 11, 6)",
+    "knox.AuthToken change": "435 px too wide: the 128-character digest in the "
+    "title does not wrap (issue 11, item 6)",
     # Issue 11, item 8: Redoc's sidebar loads Redocly's logo from a CDN, which
     # the Content-Security-Policy blocks (and reports).
     "/api/redoc/": "Redoc fetches its logo from a CDN (issue 11, item 8)",
@@ -174,7 +176,9 @@ def _expected(page_id: str, persona: str, site: dict):
 
 def _param(page_id: str, persona: str):
     marks = []
-    if page_id in KNOWN:
+    # An admin page sends a reader to the login page, whatever it shows others.
+    login = persona == "anonymous" and not page_id.startswith("/")
+    if page_id in KNOWN and not login:
         marks = [pytest.mark.xfail(strict=False, reason=KNOWN[page_id])]
     return pytest.param(page_id, persona, marks=marks, id=f"{persona}:{page_id}")
 
@@ -342,27 +346,27 @@ def test_import_upload_previews_imports_and_opens_the_citation(
     assert_clean(browsing)
 
 
-def _used_agent():
+def _refused_delete(browsing):
+    """An editor asks to delete an agent that a claim uses."""
     agent = factories.make_agent(name="usedumab", slug="usedumab")
-    return agent, factories.make_evidence(agents=[agent])
+    claim = factories.make_evidence(agents=[agent])
+    page, _ = browsing.open_page(browsing.context(_person("editor", "Editors")))
+    page.goto(f"/admin/therapies/agent/{agent.pk}/delete/")
+    return page, agent, claim
 
 
 @known
 def test_delete_of_a_used_agent_is_refused(transactional_db, browsing):
-    agent, _ = _used_agent()
-    page, _ = browsing.open_page(browsing.context(_person("editor", "Editors")))
-    page.goto(f"/admin/therapies/agent/{agent.pk}/delete/")
+    page, agent, _ = _refused_delete(browsing)
     expect(page.locator("#content")).to_contain_text("protected related objects")
-    expect(page.locator("input[type=submit]")).to_have_count(0)
+    expect(page.locator("#content input[type=submit]")).to_have_count(0)
     assert Agent.objects.filter(pk=agent.pk).exists()
     assert_clean(browsing)
 
 
 @known
 def test_delete_refusal_links_each_dependant(transactional_db, browsing):
-    agent, claim = _used_agent()
-    page, _ = browsing.open_page(browsing.context(_person("editor", "Editors")))
-    page.goto(f"/admin/therapies/agent/{agent.pk}/delete/")
+    page, _, claim = _refused_delete(browsing)
     link = page.locator(
         f"#content a[href$='/admin/therapies/evidence/{claim.pk}/change/']"
     )
