@@ -21,10 +21,10 @@ from tests.factories import (  # noqa: F401  (imported from here by many tests)
     n,
 )
 
-# Fixtures of the API tests (clients by persona, a small connected data set)
-# and of the importer tests (the curated data's agents and citations), for
-# every directory.
-pytest_plugins = ["tests.api_clients", "tests.importers"]
+# Fixtures of the API tests (clients by persona, a small connected data set),
+# of the importer tests (the curated data's agents and citations) and of the
+# browser tests (Chromium on a live server), for every directory.
+pytest_plugins = ["tests.api_clients", "tests.importers", "tests.browser"]
 
 # The benchmarks (`make bench`) live in tests/bench; none of it is a test.
 collect_ignore_glob = ["bench/*"]
@@ -180,6 +180,10 @@ def held_world(django_db_setup, django_db_blocker):
 
 
 def _group(item) -> int:
+    # Browser tests last: they commit what they write (the live server reads
+    # it from another thread or connection) and leave an emptied database.
+    if item.get_closest_marker("browser"):
+        return len(HELD) + 1
     name = _held_for(item)
     return HELD.index(name) + 1 if name else 0
 
