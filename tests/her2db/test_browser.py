@@ -33,32 +33,8 @@ pytestmark = pytest.mark.browser
 # Expected to fail today, each with its reason: pages by page id (see PAGES)
 # and walks by test name. Delete an entry once it passes (XPASS shows when).
 KNOWN: dict[str, str] = {
-    # Issue 11, item 4: the resistance map.
-    "/map/": "no map at /map/ yet (issue 11, item 4)",
-    "test_map_renders_for_a_reader_and_a_curator": "no /map/ yet (issue 11, 4)",
-    "test_map_cell_leads_to_its_accepted_claims": "no /map/ yet (issue 11, 4)",
-    # Issue 11, item 5: the home page and its favicon.
-    "/": "no home page at / yet (issue 11, item 5)",
-    "/favicon.ico": "no favicon yet (issue 11, item 5)",
-    # Issue 11, item 7: refusals that explain.
-    "test_concurrent_edit_refusal_shows_what_they_changed": (
-        "the refusal names who and when, not what (issue 11, item 7)"
-    ),
-    "test_delete_refusal_links_each_dependant": (
-        "dependants are listed without links (issue 11, item 7)"
-    ),
-    "test_delete_with_a_reason_keeps_the_reason": (
-        "deleting asks no reason (issue 11, item 7)"
-    ),
-    # Issue 11, item 6: pages that fit (overflow at 1280 px, measured today).
-    "therapies.Agent change": "532 px too wide: inlines (issue 11, item 6)",
-    "therapies.Evidence add": "437 px too wide: citation inline (issue 11, 6)",
-    "therapies.Evidence change": "437 px too wide: citation inline (issue 11, 6)",
-    "knox.AuthToken change": "435 px too wide: the 128-character digest in the "
-    "title does not wrap (issue 11, item 6)",
-    # Issue 11, item 8: Redoc's sidebar loads Redocly's logo from a CDN, which
-    # the Content-Security-Policy blocks (and reports).
-    "/api/redoc/": "Redoc fetches its logo from a CDN (issue 11, item 8)",
+    # Nothing is known to fail today: a page or walk that cannot pass yet is
+    # listed here, with why, and marked as an expected failure.
 }
 
 DATA = Path(__file__).resolve().parent.parent / "data"
