@@ -35,7 +35,7 @@ from .models import (
     TrialArm,
 )
 from .models.review import CITATION_FIELDS, CONTENT_FIELDS
-from .rules import agent_problems, trial_problems
+from .rules import agent_problems, approval_problems, trial_problems
 
 # --- Summaries: how one resource shows another ----------------------------------
 
@@ -158,10 +158,17 @@ class AgentTargetSerializer(RowSerializer):
 
 class ApprovalSerializer(RowSerializer):
     citation = citation_field(allow_null=True, required=False)
+    trial = SummaryRelatedField(
+        TrialSummary,
+        queryset=Trial.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The trial the approval rests on (its NCT id).",
+    )
 
     class Meta:
         model = Approval
-        fields = [*Approval.COLUMNS, "citation"]
+        fields = [*Approval.COLUMNS, "citation", "trial"]
         validators = []
         list_serializer_class = PrefetchedListSerializer
 
@@ -218,7 +225,28 @@ class AgentSerializer(CuratedSerializer):
         status = attrs.get(
             "development_status", getattr(self.instance, "development_status", None)
         )
-        return agent_problems(status, self.rows_after("approvals", attrs))
+        problems = agent_problems(status, self.rows_after("approvals", attrs))
+        return problems or self.approval_problems(attrs.get("approvals", []))
+
+    def approval_problems(self, rows) -> dict:
+        """The rules of each approval this write adds or changes, by position."""
+        parent_field, keys = self.owned_rows["approvals"]
+        stored = self.current_rows("approvals", parent_field, keys)
+        errors = {}
+        for index, row in enumerate(rows):
+            kept = stored.get(self.row_key(Approval, keys, row))
+            if kept is not None and all(
+                getattr(kept, name) == value for name, value in row.items()
+            ):
+                continue
+            problems = approval_problems(
+                row.get("her2_positive_breast", False),
+                row.get("citation", getattr(kept, "citation", None)),
+                row.get("trial", getattr(kept, "trial", None)),
+            )
+            if problems:
+                errors[index] = problems
+        return {"approvals": errors} if errors else {}
 
     class Meta:
         model = Agent

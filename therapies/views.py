@@ -87,7 +87,7 @@ def summaries(model, *fields):
 
 
 CITATION_SUMMARY = ["citation__citekey", "citation__title", "citation__year"]
-APPROVAL_FIELDS = ["agent", *Approval.COLUMNS, "citation"]
+APPROVAL_FIELDS = ["agent", *Approval.COLUMNS, "citation", "trial"]
 
 
 class TargetViewSet(CuratedViewSet):
@@ -141,8 +141,14 @@ class AgentViewSet(CuratedViewSet):
             ),
             prefetched(
                 "approvals",
-                Approval.objects.select_related("citation")
-                .only(*APPROVAL_FIELDS, *CITATION_SUMMARY)
+                Approval.objects.select_related("citation", "trial")
+                .only(
+                    *APPROVAL_FIELDS,
+                    *CITATION_SUMMARY,
+                    "trial__nct_id",
+                    "trial__acronym",
+                    "trial__title",
+                )
                 .order_by("date", "agency", "indication"),
             ),
         ).annotate(
