@@ -37,7 +37,6 @@ registry.register(
     ),
     Resource(models.AgentAlias, owner="agent", feed_field="aliases"),
     Resource(models.AgentTarget, owner="agent", feed_field="targets"),
-    Resource(models.Approval, owner="agent", feed_field="approvals"),
     Resource(
         models.Mechanism,
         key="slug",
@@ -63,6 +62,8 @@ registry.register(
     Resource(models.TrialArm, owner="trial", feed_field="arms"),
     Resource(models.TrialArmAgent, owner="arm.trial"),
     Resource(models.TrialPublication, owner="trial"),
+    # After trials: an approval may name the trial it rests on.
+    Resource(models.Approval, owner="agent", feed_field="approvals"),
     # A trial's reported results. Public as their trial is (every trial is,
     # as its arms are); no review of their own. A record with its own key and
     # kind, so the change feed names the outcome that changed.
