@@ -8,12 +8,12 @@ from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 
 from her2db.api.filters import (
-    NO_NULLS,
     BooleanFilter,
     IntegerFilter,
     MultipleValueFilter,
     SearchFilterSet,
     choices_filter,
+    text_filter,
 )
 
 from .identifiers import normalise_doi, validate_pmid
@@ -35,12 +35,8 @@ def year_filter(lookup_expr: str, label: str) -> django_filters.NumberFilter:
 class CitationFilter(SearchFilterSet):
     year_min = year_filter("gte", "Published in or after this year.")
     year_max = year_filter("lte", "Published in or before this year.")
-    journal = extend_schema_field(
-        {"type": "string", "maxLength": 255, "pattern": NO_NULLS}
-    )(
-        django_filters.CharFilter(
-            lookup_expr="iexact", max_length=255, label="Journal, any case."
-        )
+    journal = text_filter(
+        lookup_expr="iexact", max_length=255, label="Journal, any case."
     )
     pmid = MultipleValueFilter(validator=validate_pmid, label="PubMed ids.")
     doi = MultipleValueFilter(method="filter_doi", label="DOIs, any case or prefix.")

@@ -18,6 +18,7 @@ from her2db.api.filters import (
     MultipleValueFilter,
     SearchFilterSet,
     choices_filter,
+    text_filter,
 )
 from her2db.registry import registry
 from references.models import Citation
@@ -33,6 +34,7 @@ from .models import (
     EvidenceTrial,
     Mechanism,
     MechanismGene,
+    Outcome,
     Revision,
     Target,
     Trial,
@@ -120,6 +122,35 @@ class TrialFilter(SearchFilterSet):
 
     def filter_related(self, queryset, name, value):
         return linked(queryset, TrialArmAgent, "arm__trial", "agent", value)
+
+
+class OutcomeFilter(SearchFilterSet):
+    trial = IdentifierFilter(Trial, "nct_id", "Of any of these trials (NCT ids).")
+    agent = IdentifierFilter(
+        Agent, "slug", "Of trials giving any of these agents in an arm (slugs)."
+    )
+    endpoint = choices_filter(Outcome.Endpoint.choices)
+    analysis = choices_filter(Outcome.Analysis.choices)
+    measure = choices_filter(Outcome.Measure.choices)
+    citation = IdentifierFilter(Citation, "citekey", "Read in any of these (citekeys).")
+    population = text_filter(
+        lookup_expr="iexact", max_length=200, label='This population, e.g. "ITT".'
+    )
+
+    class Meta:
+        model = Outcome
+        fields = []
+
+    def filter_related(self, queryset, name, value):
+        if name == "agent":
+            return queryset.filter(
+                Exists(
+                    TrialArmAgent.objects.filter(
+                        arm__trial=OuterRef("trial"), agent__in=value
+                    )
+                )
+            )
+        return queryset.filter(**{f"{name}__in": value})
 
 
 class EvidenceFilter(SearchFilterSet):

@@ -37,7 +37,6 @@ registry.register(
     ),
     Resource(models.AgentAlias, owner="agent", feed_field="aliases"),
     Resource(models.AgentTarget, owner="agent", feed_field="targets"),
-    Resource(models.Approval, owner="agent", feed_field="approvals"),
     Resource(
         models.Mechanism,
         key="slug",
@@ -63,6 +62,20 @@ registry.register(
     Resource(models.TrialArm, owner="trial", feed_field="arms"),
     Resource(models.TrialArmAgent, owner="arm.trial"),
     Resource(models.TrialPublication, owner="trial"),
+    # After trials: an approval may name the trial it rests on.
+    Resource(models.Approval, owner="agent", feed_field="approvals"),
+    # A trial's reported results. Public as their trial is (every trial is,
+    # as its arms are); no review of their own. A record with its own key and
+    # kind, so the change feed names the outcome that changed.
+    Resource(
+        models.Outcome,
+        key="uid",
+        basename="outcomes",
+        viewset="therapies.views.OutcomeViewSet",
+        kind="outcome",
+        search=(("A", ("event", "population")), ("C", ("locator", "notes"))),
+    ),
+    Resource(models.OutcomeArmResult, owner="outcome", feed_field="arms"),
     Resource(
         models.Evidence,
         key="uid",

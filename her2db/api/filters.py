@@ -190,3 +190,10 @@ class IntegerFilter(django_filters.NumberFilter):
     """A whole number: 2019, not 2019.5."""
 
     field_class = forms.IntegerField
+
+
+def text_filter(max_length: int, **kwargs) -> django_filters.CharFilter:
+    """Free text, bounded, with its bounds in the schema."""
+    found = django_filters.CharFilter(max_length=max_length, **kwargs)
+    text = {"type": "string", "maxLength": max_length, "pattern": NO_NULLS}
+    return extend_schema_field(text)(found)

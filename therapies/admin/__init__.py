@@ -4,4 +4,12 @@ Django's autodiscovery imports this package; importing the modules registers
 their admins.
 """
 
-from . import agents, citations, evidence, mechanisms, review, trials  # noqa: F401
+from . import (  # noqa: F401
+    agents,
+    citations,
+    evidence,
+    mechanisms,
+    outcomes,
+    review,
+    trials,
+)

@@ -7,6 +7,7 @@ from therapies.admin_rules import TrialArmFormSet
 
 from ..models import Trial, TrialArm
 from .filters import TrialFilter
+from .outcomes import OutcomeInline
 from .related import RelatedEvidenceMixin
 
 
@@ -39,7 +40,7 @@ class TrialAdmin(RelatedEvidenceMixin, CuratedAdmin):
         "arms__agents__name",
     ]
     autocomplete_fields = ["publications"]
-    inlines = [TrialArmInline]
+    inlines = [TrialArmInline, OutcomeInline]
     readonly_fields = ["registry_link", "created_at", "updated_at"]
 
     @admin.display(description="ClinicalTrials.gov")

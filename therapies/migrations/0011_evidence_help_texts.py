@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('therapies', '0008_evidence_revisions'),
+        ('therapies', '0010_approval_trial'),
     ]
 
     operations = [
