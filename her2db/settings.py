@@ -5,6 +5,7 @@ DEBUG=False, SECRET_KEY and ALLOWED_HOSTS (see the README). A malformed value
 raises ImproperlyConfigured at start-up rather than being silently ignored.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that everything a request writes is one operation.
     "her2db.operations.OperationMiddleware",
+    # A full or read-only database (503), a body too large (413): see faults.
+    "her2db.faults.FaultMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -130,6 +133,21 @@ else:
             "NAME": BASE_DIR / "db.sqlite3",
         }
     }
+
+# The shared cache: Redis when CACHE_URL is redis://host:port/db (throttle
+# counters then hold across every worker), this process's memory otherwise.
+CACHE_URL = os.getenv("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+        }
+    }
+elif CACHE_URL:
+    raise ImproperlyConfigured("CACHE_URL must be a redis:// URL (or unset)")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -196,12 +214,40 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "her2db.api.pagination.PageNumberPagination",
     "PAGE_SIZE": envint("API_PAGE_SIZE", "50"),
-    "DEFAULT_THROTTLE_CLASSES": ["her2db.api.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.getenv("API_ANON_RATE", "120/minute")},
+    # Counted in the `default` cache (CACHES), shared by every worker.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "her2db.api.throttling.AnonRateThrottle",
+        "her2db.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.getenv("API_ANON_RATE", "120/minute"),
+        "user": os.getenv("API_USER_RATE", "1200/minute"),
+    },
     "EXCEPTION_HANDLER": "her2db.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "her2db.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+
+# Which X-Forwarded-For hops to believe for the client's address (throttling,
+# login lockout): unset or 0, none (the connection's address); an integer N,
+# N proxies in front of HER2db; or a comma-separated list of networks
+# (10.0.0.0/8,192.168.1.7) whose addresses are proxies.
+def trusted_proxies(name: str) -> int | list:
+    value = os.getenv(name, "").strip()
+    if not value or value.isdigit():
+        return int(value or 0)
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in envlist(name, "")]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a number of proxies or a comma-separated list of "
+            f"networks, not {value!r}"
+        ) from None
+
+
+TRUSTED_PROXIES = trusted_proxies("TRUSTED_PROXIES")
+
 # Largest page a client may ask for with ?page_size=.
 API_MAX_PAGE_SIZE = envint("API_MAX_PAGE_SIZE", "200")
 
