@@ -64,9 +64,9 @@ def database_unavailable(error: BaseException) -> str | None:
     for fragment, reason in SQLITE_UNAVAILABLE.items():
         if fragment in text:
             return reason
-    if cause is not None and type(cause).__module__.startswith("psycopg"):
-        if "connection" in text and ("closed" in text or "lost" in text):
-            return "The database cannot be reached"
+    psycopg = cause is not None and type(cause).__module__.startswith("psycopg")
+    if psycopg and "connection" in text and ("closed" in text or "lost" in text):
+        return "The database cannot be reached"
     return None
 
 

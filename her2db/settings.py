@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    # Before the curated apps: its permissions exist when groups are synced.
+    "axes",
     "references",
     "therapies",
 ]
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a locked-out login into the lockout answer (her2db.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Fixtures and dumps: times that read back as they were written.
@@ -150,6 +154,26 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Login protection (django-axes, state in the database): after
+# LOGIN_FAILURE_LIMIT failed logins for one username, or from one address,
+# that username or address is locked out for LOGIN_LOCKOUT_MINUTES after its
+# latest failure (each failure while locked starts the wait again). Both the
+# admin's and the API's login (/api/auth/login/) are covered; editors unlock
+# in the admin (Axes › Access attempts: delete the rows).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "her2db.api.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "her2db.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Attempts are kept; the access log of every login is not needed.
+AXES_DISABLE_ACCESS_LOG = True
 
 _PASSWORD = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
