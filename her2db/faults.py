@@ -26,7 +26,8 @@ from django.http import HttpResponse, JsonResponse
 # 57P01-57P03 shutdown), or a lock was not granted in time (55P03).
 PG_UNAVAILABLE = {
     "25006": "The database is read-only at the moment",
-    "53": "The database has no room left (disk full or out of resources)",
+    "53100": "The database has no room left (disk full)",
+    "53": "The database is out of resources (memory or connections)",
     "08": "The database cannot be reached",
     "57P": "The database is shutting down or restarting",
     "55P03": "The records are locked by another change",

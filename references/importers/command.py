@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
+
+from her2db.commands import Command as BaseCommand
 
 from . import registry
 from .base import ImportFailed
@@ -12,6 +14,8 @@ class ImportCommand(BaseCommand):
     """FILE... with --dry-run, --user and, where it can, --fetch."""
 
     importer = ""  # the registry's name for it
+    # The importer's run is its own transaction, all or nothing.
+    atomic = False
 
     def add_arguments(self, parser):
         fetch_id = registry.get(self.importer).fetch_id
