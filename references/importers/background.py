@@ -15,6 +15,7 @@ the writer's session), ignores Ctrl-C (the writer stops it), and asks the
 kernel to stop it when the writer dies, however it dies.
 """
 
+import contextlib
 import ctypes
 import multiprocessing
 import os
@@ -99,10 +100,8 @@ def _detach_from_writer() -> None:
             pgconn = getattr(raw, "pgconn", None)  # psycopg 3
             fileno = getattr(pgconn, "socket", None) if pgconn is not None else None
         if fileno is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fileno)
-            except OSError:
-                pass
         # Forget it without closing it properly: that would end the session
         # the writer is still using.
         connection.connection = None
@@ -111,10 +110,8 @@ def _detach_from_writer() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        except (OSError, AttributeError):
-            pass
     if os.getppid() == 1:  # the writer died before the line above took effect
         os._exit(1)
