@@ -253,6 +253,14 @@ REST_FRAMEWORK = {
 }
 
 
+# Files uploaded in the admin (Import a file) wait here between preview and
+# import: a folder of this instance's own, never shared with another. Those
+# left longer than UPLOAD_MAX_AGE_HOURS are removed at the next upload and by
+# `manage.py sweep_uploads` (run it from cron).
+UPLOAD_DIR = Path(os.getenv("UPLOAD_DIR", "") or BASE_DIR / "uploads")
+UPLOAD_MAX_AGE = envint("UPLOAD_MAX_AGE_HOURS", "24") * 3600
+
+
 # Which X-Forwarded-For hops to believe for the client's address (throttling,
 # login lockout): unset or 0, none (the connection's address); an integer N,
 # N proxies in front of HER2db; or a comma-separated list of networks
