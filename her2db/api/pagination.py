@@ -5,7 +5,7 @@ own views: it must import nothing from the modules that build on them.
 """
 
 from django.conf import settings
-from rest_framework import pagination
+from rest_framework import exceptions, pagination
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -14,3 +14,26 @@ class PageNumberPagination(pagination.PageNumberPagination):
         f"Rows per page, at most {settings.API_MAX_PAGE_SIZE}."
     )
     max_page_size = settings.API_MAX_PAGE_SIZE
+
+    def get_page_size(self, request):
+        """?page_size= as asked, or the default; anything but a whole number
+        from 1 to the maximum is a 400 (DRF would quietly use the default)."""
+        value = request.query_params.get(self.page_size_query_param)
+        if value is None:
+            return self.page_size
+        if not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"A whole number from 1 to {self.max_page_size}."
+                    ]
+                }
+            )
+        return int(value)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters

@@ -296,3 +296,37 @@ def test_every_command_of_the_project_has_the_clean_error_base():
     assert ours
     for name, app in ours.items():
         assert isinstance(load_command_class(app, name), Command), name
+
+
+# --- ?page_size= --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["null", "false", "0.5", "0", "-1", "201", ""])
+def test_a_page_size_that_is_not_a_whole_number_in_range_is_a_400(anon, value):
+    response = anon.get(f"{API}/agents/?page_size={value}")
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["A whole number from 1 to 200."]}
+
+
+@pytest.mark.django_db
+def test_a_page_size_in_range_is_taken_and_the_schema_says_the_range(anon):
+    assert anon.get(f"{API}/agents/?page_size=200").status_code == 200
+    schema = anon.get("/api/schema/?format=json").json()
+    (parameter,) = [
+        p
+        for p in schema["paths"]["/api/v1/agents/"]["get"]["parameters"]
+        if p["name"] == "page_size"
+    ]
+    assert parameter["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("parameter", ["since", "until"])
+def test_an_empty_moment_in_the_change_feed_is_a_400(anon, parameter):
+    response = anon.get(f"{API}/changes/?{parameter}=")
+    assert response.status_code == 400
+    assert response.json() == {
+        parameter: ["Give a moment (ISO 8601), or leave the parameter out."]
+    }
+    assert anon.get(f"{API}/changes/").status_code == 200
