@@ -16,24 +16,21 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = settings.API_MAX_PAGE_SIZE
 
     def get_page_size(self, request):
-        """?page_size= as asked, or the default; anything but a whole number
-        from 1 to the maximum is a 400 (DRF would quietly use the default)."""
+        """?page_size= as asked (more than the maximum gives the maximum), or
+        the default; anything but a whole number of at least 1 is a 400 (DRF
+        would quietly use the default)."""
         value = request.query_params.get(self.page_size_query_param)
         if value is None:
             return self.page_size
-        if not value.isdigit() or not 1 <= int(value) <= self.max_page_size:
+        if not value.isdigit() or int(value) < 1:
             raise exceptions.ValidationError(
-                {
-                    self.page_size_query_param: [
-                        f"A whole number from 1 to {self.max_page_size}."
-                    ]
-                }
+                {self.page_size_query_param: ["A whole number, at least 1."]}
             )
-        return int(value)
+        return min(int(value), self.max_page_size)
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             if parameter["name"] == self.page_size_query_param:
-                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+                parameter["schema"].update(minimum=1)
         return parameters

@@ -302,23 +302,24 @@ def test_every_command_of_the_project_has_the_clean_error_base():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("value", ["null", "false", "0.5", "0", "-1", "201", ""])
-def test_a_page_size_that_is_not_a_whole_number_in_range_is_a_400(anon, value):
+@pytest.mark.parametrize("value", ["null", "false", "0.5", "0", "-1", ""])
+def test_a_page_size_that_is_not_a_whole_number_of_at_least_1_is_a_400(anon, value):
     response = anon.get(f"{API}/agents/?page_size={value}")
     assert response.status_code == 400
-    assert response.json() == {"page_size": ["A whole number from 1 to 200."]}
+    assert response.json() == {"page_size": ["A whole number, at least 1."]}
 
 
 @pytest.mark.django_db
-def test_a_page_size_in_range_is_taken_and_the_schema_says_the_range(anon):
+def test_a_page_size_is_taken_and_the_schema_says_its_minimum(anon):
     assert anon.get(f"{API}/agents/?page_size=200").status_code == 200
+    assert anon.get(f"{API}/agents/?page_size=201").status_code == 200  # 200
     schema = anon.get("/api/schema/?format=json").json()
     (parameter,) = [
         p
         for p in schema["paths"]["/api/v1/agents/"]["get"]["parameters"]
         if p["name"] == "page_size"
     ]
-    assert parameter["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert parameter["schema"] == {"type": "integer", "minimum": 1}
 
 
 @pytest.mark.django_db
