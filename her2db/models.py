@@ -6,11 +6,35 @@ import uuid
 
 import simple_history.manager
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from .operations import current_id
+
+
+class BoundedTextField(models.TextField):
+    """Free text with a documented maximum length.
+
+    A plain TextField's max_length only sizes the admin's textarea; here it
+    is also a validator, so model validation (importers, the admin) and the
+    API (DRF copies it, and the schema publishes it as maxLength) refuse
+    longer text. The column stays unbounded text.
+    """
+
+    def __init__(self, *args, max_length: int, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+        self.validators.append(MaxLengthValidator(max_length))
+
+
+# Maximum lengths, chosen from the data: the longest shipped statement is
+# about 300 characters, the longest trial result summary about 630, and
+# PubMed abstracts run to a few thousand.
+SHORT_TEXT = 2_000  # reasons, notes
+TEXT = 5_000  # a claim's statement, a quote, a mechanism of action
+LONG_TEXT = 10_000  # descriptions and summaries
+ABSTRACT = 50_000
 
 
 class TimeStampedModel(models.Model):

@@ -5,6 +5,7 @@ DEBUG=False, SECRET_KEY and ALLOWED_HOSTS (see the README). A malformed value
 raises ImproperlyConfigured at start-up rather than being silently ignored.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -65,6 +66,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "simple_history",
+    # Before the curated apps: its permissions exist when groups are synced.
+    "axes",
     "references",
     "therapies",
 ]
@@ -72,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that everything a request writes is one operation.
     "her2db.operations.OperationMiddleware",
+    # A full or read-only database (503), a body too large (413): see faults.
+    "her2db.faults.FaultMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -85,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a locked-out login into the lockout answer (her2db.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Fixtures and dumps: times that read back as they were written.
@@ -181,6 +188,26 @@ else:
         }
     }
 
+# Login protection (django-axes, state in the database): after
+# LOGIN_FAILURE_LIMIT failed logins for one username, or from one address,
+# that username or address is locked out for LOGIN_LOCKOUT_MINUTES after its
+# latest failure (each failure while locked starts the wait again). Both the
+# admin's and the API's login (/api/auth/login/) are covered; editors unlock
+# in the admin (Axes › Access attempts: delete the rows).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", "5")
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", "15"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "her2db.api.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "her2db.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Attempts are kept; the access log of every login is not needed.
+AXES_DISABLE_ACCESS_LOG = True
+
 _PASSWORD = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"{_PASSWORD}.UserAttributeSimilarityValidator"},
@@ -269,8 +296,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "her2db.api.pagination.PageNumberPagination",
     "PAGE_SIZE": envint("API_PAGE_SIZE", "50"),
-    "DEFAULT_THROTTLE_CLASSES": ["her2db.api.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.getenv("API_ANON_RATE", "120/minute")},
+    # Counted in the `default` cache (CACHES), shared by every worker.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "her2db.api.throttling.AnonRateThrottle",
+        "her2db.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.getenv("API_ANON_RATE", "120/minute"),
+        "user": os.getenv("API_USER_RATE", "1200/minute"),
+    },
     "EXCEPTION_HANDLER": "her2db.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "her2db.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -280,6 +314,35 @@ REST_FRAMEWORK = {
 API_CACHE = envbool("API_CACHE", "True")
 # How long a proxy or browser may keep an anonymous answer, in seconds.
 API_CACHE_MAX_AGE = envint("API_CACHE_MAX_AGE", "60")
+
+
+# Files uploaded in the admin (Import a file) wait here between preview and
+# import: a folder of this instance's own, never shared with another. Those
+# left longer than UPLOAD_MAX_AGE_HOURS are removed at the next upload and by
+# `manage.py sweep_uploads` (run it from cron).
+UPLOAD_DIR = Path(os.getenv("UPLOAD_DIR", "") or BASE_DIR / "uploads")
+UPLOAD_MAX_AGE = envint("UPLOAD_MAX_AGE_HOURS", "24") * 3600
+
+
+# Which X-Forwarded-For hops to believe for the client's address (throttling,
+# login lockout): unset or 0, none (the connection's address); an integer N,
+# N proxies in front of HER2db; or a comma-separated list of networks
+# (10.0.0.0/8,192.168.1.7) whose addresses are proxies.
+def trusted_proxies(name: str) -> int | list:
+    value = os.getenv(name, "").strip()
+    if not value or value.isdigit():
+        return int(value or 0)
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in envlist(name, "")]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a number of proxies or a comma-separated list of "
+            f"networks, not {value!r}"
+        ) from None
+
+
+TRUSTED_PROXIES = trusted_proxies("TRUSTED_PROXIES")
+
 # Largest page a client may ask for with ?page_size=.
 API_MAX_PAGE_SIZE = envint("API_MAX_PAGE_SIZE", "200")
 

@@ -59,5 +59,6 @@ urlpatterns = [
 ]
 
 # JSON rather than HTML pages for errors under /api/.
+handler400 = "her2db.faults.bad_request"
 handler404 = "her2db.api.exceptions.not_found"
 handler500 = "her2db.api.exceptions.server_error"

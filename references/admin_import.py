@@ -1,21 +1,25 @@
 """The admin's upload page: preview an import file's changes, then confirm.
 
 A curator uploads a PubMed XML, ClinicalTrials.gov JSON, BibTeX, RIS or
-CSL-JSON file. The page runs the matching importer as a dry run and shows,
-record by record, what would change; the file waits in a private temporary
-directory (its name in the session) until the curator confirms, when the
-same importer runs for real with the curator as the history's user.
+CSL-JSON file. The page runs the matching importer as a dry run on its first
+PREVIEW_RECORDS records (a large file's full dry run would outlast a web
+worker's timeout) and shows, record by record, what would change, with the
+number of records in the file; the file waits in this instance's own upload
+folder (settings.UPLOAD_DIR; its name in the session) until the curator
+confirms, when the same importer runs for real with the curator as the
+history's user. Uploads left waiting longer than UPLOAD_MAX_AGE are removed
+at each upload and by `manage.py sweep_uploads`.
 
 The importers are found in the registry (references.importers.registry),
 where each app puts its own: references knows nothing of therapies.
 """
 
 import secrets
-import tempfile
 import time
 from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -26,9 +30,9 @@ from .importers import registry
 from .importers.base import ImportFailed
 
 SESSION_KEY = "her2db_pending_imports"
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "her2db-uploads"
 MAX_BYTES = 50 * 1024 * 1024
-STALE_SECONDS = 24 * 3600
+# Records a preview shows; the import itself takes them all.
+PREVIEW_RECORDS = 200
 
 SUFFIXES = {".xml", ".json", ".bib", ".bibtex", ".ris"}
 
@@ -88,7 +92,11 @@ def import_view(request):
         path = _store(upload)
         try:
             summary = importer.import_files(
-                [path], dry_run=True, user=request.user, progress=False
+                [path],
+                dry_run=True,
+                user=request.user,
+                progress=False,
+                preview_limit=PREVIEW_RECORDS,
             )
         except ImportFailed as error:
             path.unlink(missing_ok=True)
@@ -143,15 +151,34 @@ def _require(request, importer) -> None:
         raise PermissionDenied
 
 
+def upload_dir() -> Path:
+    folder = Path(settings.UPLOAD_DIR)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def sweep_uploads(max_age: float | None = None) -> list[Path]:
+    """Remove uploads older than ``max_age`` seconds (UPLOAD_MAX_AGE by
+    default): previews nobody confirmed or cancelled. Returns what went."""
+    if max_age is None:
+        max_age = settings.UPLOAD_MAX_AGE
+    cutoff = time.time() - max_age
+    removed = []
+    for old in upload_dir().iterdir():
+        try:
+            if old.is_file() and old.stat().st_mtime < cutoff:
+                old.unlink()
+                removed.append(old)
+        except FileNotFoundError:  # swept by another worker meanwhile
+            continue
+    return removed
+
+
 def _store(upload) -> Path:
-    """Keep the upload for the confirm step, sweeping day-old leftovers."""
-    UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
-    cutoff = time.time() - STALE_SECONDS
-    for old in UPLOAD_DIR.iterdir():
-        if old.stat().st_mtime < cutoff:
-            old.unlink(missing_ok=True)
+    """Keep the upload for the confirm step, sweeping abandoned ones."""
+    sweep_uploads()
     suffix = Path(upload.name).suffix.lower()
-    path = UPLOAD_DIR / f"{secrets.token_hex(16)}{suffix}"
+    path = upload_dir() / f"{secrets.token_hex(16)}{suffix}"
     with path.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)

@@ -5,6 +5,10 @@ from django.db import models
 from django.db.models import Q
 
 from her2db.models import (
+    ABSTRACT,
+    SHORT_TEXT,
+    TEXT,
+    BoundedTextField,
     NaturalKeyManager,
     NaturalKeyModel,
     TimeStampedModel,
@@ -134,7 +138,7 @@ class Citation(TimeStampedModel, NaturalKeyModel):
     pmcid = models.CharField(
         "PMCID", max_length=12, blank=True, validators=[validate_pmcid]
     )
-    title = models.TextField()
+    title = BoundedTextField(max_length=SHORT_TEXT)
     journal = models.CharField(max_length=255, blank=True)
     year = models.PositiveSmallIntegerField(
         null=True,
@@ -147,7 +151,7 @@ class Citation(TimeStampedModel, NaturalKeyModel):
     volume = models.CharField(max_length=32, blank=True)
     issue = models.CharField(max_length=32, blank=True)
     pages = models.CharField(max_length=64, blank=True)
-    abstract = models.TextField(blank=True)
+    abstract = BoundedTextField(blank=True, max_length=ABSTRACT)
     publication_type = models.CharField(
         max_length=24, choices=PublicationType, default=PublicationType.JOURNAL_ARTICLE
     )
@@ -162,7 +166,7 @@ class Citation(TimeStampedModel, NaturalKeyModel):
     )
     retracted = models.BooleanField(default=False)
     retraction_date = models.DateField(null=True, blank=True)
-    retraction_note = models.TextField(blank=True)
+    retraction_note = BoundedTextField(blank=True, max_length=TEXT)
     authors = models.ManyToManyField(
         Author,
         through="references.CitationAuthor",

@@ -47,6 +47,12 @@ def reads_on_the_primary(request, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def private_uploads(settings, tmp_path_factory):
+    """Admin uploads wait in the test run's own folder, not the checkout's."""
+    settings.UPLOAD_DIR = tmp_path_factory.getbasetemp() / "uploads"
+
+
+@pytest.fixture(autouse=True)
 def fast_passwords(settings):
     """Personas' passwords are never used: skip the deliberate slowness."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

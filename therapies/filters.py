@@ -200,6 +200,10 @@ class UTCDateTimeField(django_filters.fields.IsoDateTimeField):
     (PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows)."""
 
     def clean(self, value):
+        if value == "":  # given, but empty: not a moment (absent is None)
+            raise forms.ValidationError(
+                "Give a moment (ISO 8601), or leave the parameter out."
+            )
         moment = super().clean(value)
         if moment is None:
             return None

@@ -7,6 +7,10 @@ from her2db.registry import registry
 CURATED_APPS = ["references", "therapies"]
 CURATORS = "Curators"
 EDITORS = "Editors"
+LOCKOUT_PERMISSIONS = {
+    ("axes", "view_accessattempt"),
+    ("axes", "delete_accessattempt"),
+}
 
 
 def curated_models(apps=global_apps):
@@ -50,8 +54,11 @@ def sync_groups(apps=global_apps, **kwargs) -> None:
     editor |= {
         ("therapies", "view_unpublished_evidence"),
         ("therapies", "review_evidence"),
+        # Login lockouts (django-axes): editors see them and unlock an
+        # account or address by deleting its failed attempts.
+        *LOCKOUT_PERMISSIONS,
     }
-    app_labels = sorted({label.split(".")[0] for label in curated})
+    app_labels = sorted({label.split(".")[0] for label in curated} | {"axes"})
     for name, wanted in ((CURATORS, curator), (EDITORS, editor)):
         group, _ = Group.objects.get_or_create(name=name)
         perms = [

@@ -16,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from her2db.registry import registry
 
 from .fields import resource_url
+from .renderers import JSONRenderer
 from .validation import constraint_errors, drf_errors
 
 
@@ -76,7 +77,21 @@ def exception_handler(exc, context):
         )
     elif isinstance(exc, IntegrityError):
         exc = exceptions.ValidationError(constraint_errors(exc))
+    elif isinstance(exc, exceptions.Throttled):
+        return throttled(exc, request)
     return drf_exception_handler(exc, context)
+
+
+def throttled(exc: exceptions.Throttled, request) -> Response:
+    """429 as JSON whatever the client accepted, with Retry-After in the body too."""
+    if request is not None:
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+    response = drf_exception_handler(exc, {"request": request})
+    wait = int(exc.wait) if exc.wait is not None else None
+    if wait is not None:
+        response.data = {**response.data, "retry_after": wait}
+    return response
 
 
 def not_found(request, exception=None):

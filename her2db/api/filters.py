@@ -22,7 +22,7 @@ class FilterSet(django_filters.FilterSet):
     def is_valid(self):
         valid = super().is_valid()
         for name, found in self.filters.items():
-            if isinstance(found, django_filters.CharFilter):
+            if isinstance(found, django_filters.CharFilter) or name in self.errors:
                 continue
             text = isinstance(found, MultipleValueFilter)
             given = self.data.getlist(name) if hasattr(self.data, "getlist") else []

@@ -72,8 +72,10 @@ def full_clean(instance, exclude: Iterable[str] = (), field_names=None) -> None:
 def constraint_errors(error: IntegrityError) -> dict:
     """Name the rule a write broke, in the words of the model's constraint.
 
-    PostgreSQL names the constraint; SQLite names a CHECK constraint, but for
-    a UNIQUE one only the columns.
+    PostgreSQL names the constraint, but a field's own `unique=True` index
+    has a name Django chose ("therapies_target_symbol_key"), so its table and
+    columns are read from the error's details; SQLite names a CHECK
+    constraint, but for a UNIQUE one only the columns.
     """
     from django.apps import apps
 
@@ -101,6 +103,8 @@ def constraint_errors(error: IntegrityError) -> dict:
                 rules.append((None, {column}, message, field.name))
     unique = re.search(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)", text)
     columns = set(unique.group(1).split(", ")) if unique else None
+    if columns is None:
+        columns = pg_unique_columns(error)
     for name, rule_columns, message, field in sorted(
         rules, key=lambda rule: -len(rule[0] or "")
     ):
@@ -113,3 +117,15 @@ def constraint_errors(error: IntegrityError) -> dict:
             "(a duplicate or a broken rule); nothing was saved."
         ]
     }
+
+
+def pg_unique_columns(error: IntegrityError) -> set[str] | None:
+    """The columns ("table.column") of the unique index PostgreSQL reports."""
+    diag = getattr(error.__cause__, "diag", None)
+    table = getattr(diag, "table_name", None)
+    if not table:
+        return None
+    key = re.match(r"Key \(([\w, ]+)\)=", getattr(diag, "message_detail", "") or "")
+    if key is None:
+        return None
+    return {f"{table}.{column.strip()}" for column in key.group(1).split(",")}

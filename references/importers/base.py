@@ -61,6 +61,10 @@ class ImportFailed(Exception):
     """An import that wrote nothing, and why (for a command or a page)."""
 
 
+class PreviewComplete(Exception):
+    """A preview (a dry run with a limit) has seen the records it shows."""
+
+
 @dataclass
 class Outcome:
     """What happened to one record."""
@@ -83,12 +87,18 @@ class Outcome:
 class Summary:
     """Counts by status, and the records that changed or were skipped."""
 
-    def __init__(self, detail_limit: int = DETAIL_LIMIT):
+    def __init__(self, detail_limit: int = DETAIL_LIMIT, limit: int | None = None):
         self.counts: Counter[str] = Counter()
         self.outcomes: list[Outcome] = []
         self.notes: list[str] = []
         self.detail_limit = detail_limit
         self.dry_run = False
+        # A preview stops after `limit` records (PreviewComplete); `in_files`
+        # then says how many records the files hold, when the importer can
+        # count them cheaply.
+        self.limit = limit
+        self.stopped_early = False
+        self.in_files: int | None = None
 
     def add(
         self,
@@ -104,6 +114,9 @@ class Summary:
             self.outcomes.append(outcome)
         room = self.detail_limit - len(self.notes)
         self.notes.extend(f"{label}: {note}" for note in outcome.notes[:room])
+        if self.limit is not None and self.total >= self.limit:
+            self.stopped_early = True
+            raise PreviewComplete()
         return outcome
 
     @property
@@ -132,9 +145,18 @@ class Summary:
             lines.append(f"... and {hidden} more records, counted in the totals.")
         lines += [f"note: {note}" for note in self.notes[: self.detail_limit]]
         lines.append(self.headline())
+        if self.stopped_early:
+            lines.append(self.preview_note())
         if self.dry_run:
             lines.append("Dry run: nothing was written.")
         return lines
+
+    def preview_note(self) -> str:
+        held = f" of the {self.in_files:,} in the file" if self.in_files else ""
+        return (
+            f"Previewed the first {self.total:,} records{held}; importing reads "
+            "them all."
+        )
 
 
 class ImportContext:
@@ -147,6 +169,7 @@ class ImportContext:
         dry_run: bool = False,
         progress=True,
         background: bool = False,
+        preview_limit: int | None = None,
     ):
         self.reason = reason
         # May a large file be read in a second process (importers.background)?
@@ -154,7 +177,7 @@ class ImportContext:
         self.user = user
         self.dry_run = dry_run
         self.show_progress = progress
-        self.summary = Summary()
+        self.summary = Summary(limit=preview_limit if dry_run else None)
         self.summary.dry_run = dry_run
         # Identifiers already brought in by this run ("NCT01234567" -> where).
         self.seen: dict[str, str] = {}
@@ -378,8 +401,13 @@ class Importer:
         reason: str | None = None,
         progress: bool = False,
         background: bool = False,
+        preview_limit: int | None = None,
     ) -> Summary:
-        """Import the files in one transaction; return what (would have) changed."""
+        """Import the files in one transaction; return what (would have) changed.
+
+        A dry run with ``preview_limit`` stops after that many records (the
+        admin's preview of a large file); the summary says so.
+        """
         paths = [Path(p) for p in paths]
         for path in paths:
             if not path.is_file():
@@ -391,6 +419,7 @@ class Importer:
             dry_run=dry_run,
             progress=progress,
             background=background,
+            preview_limit=preview_limit,
         )
         path = None
         try:
@@ -400,6 +429,11 @@ class Importer:
                 ctx.written.drop()
                 if dry_run:
                     transaction.set_rollback(True)
+        except PreviewComplete:
+            # Rolled back like any dry run; the rest of the files is counted.
+            counts = [self.count_records(p) for p in paths]
+            if None not in counts:
+                ctx.summary.in_files = sum(counts)
         except RecordError as error:
             raise ImportFailed(f"{error} Nothing was written.") from error
         except (ValidationError, IntegrityError, DatabaseError) as error:
@@ -409,6 +443,10 @@ class Importer:
 
     def import_file(self, path: Path, ctx: ImportContext) -> None:
         raise NotImplementedError
+
+    def count_records(self, path: Path) -> int | None:
+        """How many records the file holds, found cheaply, or None."""
+        return None
 
     def fetch_urls(self, ids: list[str]) -> list[tuple[str, str]]:
         """(file name, URL) to download for these identifiers; ImportFailed

@@ -324,6 +324,20 @@ class PubMedImporter(Importer):
             for batch in chunked(pmids, EFETCH_BATCH)
         ]
 
+    def count_records(self, path: Path) -> int | None:
+        """Articles in the file, by their opening tags (no parsing)."""
+        tags = (b"<PubmedArticle>", b"<PubmedBookArticle>")
+        keep = max(len(tag) for tag in tags) - 1
+        count, tail = 0, b""
+        with path.open("rb") as stream:
+            while block := stream.read(1 << 20):
+                data = tail + block
+                count += sum(data.count(tag) for tag in tags)
+                tail = data[-keep:]
+                # A tag cut by the block's end is counted in the next block,
+                # never twice: the kept tail is shorter than any whole tag.
+        return count
+
     def import_file(self, path: Path, ctx: ImportContext) -> None:
         writer = CitationWriter(ctx, str(path))
         if ctx.background and path.stat().st_size > BACKGROUND_BYTES:

@@ -183,7 +183,7 @@ def test_targets_by_agent(anon, world):
         ),
         (
             "/api/v1/changes/?until=",
-            {"until": ["Give a value, or leave the parameter out."]},
+            {"until": ["Give a moment (ISO 8601), or leave the parameter out."]},
         ),
         (
             "/api/v1/mechanisms/?gene=",

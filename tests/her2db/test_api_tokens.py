@@ -77,7 +77,7 @@ def test_anonymous_reading_is_throttled_generously(anon, curator_api):
         codes = [anon.get("/api/v1/agents/").status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         assert "Retry-After" in anon.get("/api/v1/agents/")
-        # A token holder is not throttled.
+        # A token holder counts at its own, higher rate (API_USER_RATE).
         assert all(
             curator_api.get("/api/v1/agents/").status_code == 200 for _ in range(5)
         )

@@ -3,8 +3,9 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from her2db.commands import Command as BaseCommand
 from therapies.releases import ReleaseError
 
 

@@ -6,6 +6,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 
 from her2db.models import (
+    TEXT,
+    BoundedTextField,
     NaturalKeyModel,
     TimeStampedModel,
     curated_history,
@@ -89,7 +91,7 @@ class Agent(TimeStampedModel, NaturalKeyModel):
     slug = models.SlugField(max_length=200, unique=True)
     abbreviation = models.CharField(max_length=40, blank=True, help_text='e.g. "T-DXd"')
     modality = models.CharField(max_length=32, choices=Modality)
-    mechanism_of_action = models.TextField(blank=True)
+    mechanism_of_action = BoundedTextField(blank=True, max_length=TEXT)
     development_status = models.CharField(
         max_length=16, choices=Status, default=Status.INVESTIGATIONAL
     )

@@ -8,6 +8,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from her2db.models import (
+    SHORT_TEXT,
+    TEXT,
+    BoundedTextField,
     NaturalKeyManager,
     NaturalKeyModel,
     TimeStampedModel,
@@ -210,7 +213,9 @@ class Evidence(TimeStampedModel, NaturalKeyModel):
         "trial, a clinical trial, patient-derived xenografts, cell lines, "
         "other animal models, or another system.",
     )
-    statement = models.TextField(help_text="The claim in the curator's own words.")
+    statement = BoundedTextField(
+        max_length=TEXT, help_text="The claim in the curator's own words."
+    )
     citations = models.ManyToManyField(
         Citation, through="therapies.EvidenceCitation", related_name="evidence"
     )
@@ -221,7 +226,8 @@ class Evidence(TimeStampedModel, NaturalKeyModel):
     status = models.CharField(
         max_length=10, choices=Status, default=Status.DRAFT, editable=False
     )
-    status_reason = models.TextField(
+    status_reason = BoundedTextField(
+        max_length=SHORT_TEXT,
         blank=True,
         editable=False,
         help_text="Why it was rejected, sent back or retired.",
@@ -381,7 +387,9 @@ class EvidenceCitation(ClaimRow):
     citation = models.ForeignKey(
         Citation, on_delete=models.PROTECT, related_name="evidence_citations"
     )
-    quote = models.TextField(blank=True, help_text="The supporting words, verbatim.")
+    quote = BoundedTextField(
+        blank=True, max_length=TEXT, help_text="The supporting words, verbatim."
+    )
     location = models.CharField(
         max_length=120, blank=True, help_text='Where the quote stands, e.g. "Fig. 2".'
     )

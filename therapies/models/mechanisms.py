@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 
 from her2db.models import (
+    LONG_TEXT,
+    BoundedTextField,
     NaturalKeyManager,
     NaturalKeyModel,
     TimeStampedModel,
@@ -81,7 +83,7 @@ class Mechanism(TimeStampedModel, NaturalKeyModel):
         blank=True,
     )
     category = models.CharField(max_length=20, choices=Category)
-    description = models.TextField(blank=True)
+    description = BoundedTextField(blank=True, max_length=LONG_TEXT)
     genes = models.ManyToManyField(
         Target, through=MechanismGene, related_name="mechanisms", blank=True
     )

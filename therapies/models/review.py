@@ -19,7 +19,13 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from her2db import operations
-from her2db.models import TimeStampedModel, user_field
+from her2db.models import (
+    SHORT_TEXT,
+    TEXT,
+    BoundedTextField,
+    TimeStampedModel,
+    user_field,
+)
 
 # What readers see of a claim, besides its relations.
 CONTENT_FIELDS = ("statement", "level", "effect", "direction", "origin", "model_system")
@@ -151,12 +157,17 @@ class Revision(TimeStampedModel):
     content = models.JSONField(help_text="The claim's content as proposed.")
     base = models.JSONField(help_text="The claim's content when it was proposed.")
     changed = models.JSONField(default=list, help_text="What the revision changes.")
-    note = models.TextField(blank=True, help_text="Why the change is proposed.")
+    note = BoundedTextField(
+        blank=True, max_length=TEXT, help_text="Why the change is proposed."
+    )
     status = models.CharField(
         max_length=10, choices=Status, default=Status.SUBMITTED, editable=False
     )
-    reason = models.TextField(
-        blank=True, editable=False, help_text="Why it was rejected."
+    reason = BoundedTextField(
+        max_length=SHORT_TEXT,
+        blank=True,
+        editable=False,
+        help_text="Why it was rejected.",
     )
     created_by = user_field(blank=False)
     reviewed_by = user_field()

@@ -5,6 +5,10 @@ from django.db import models
 from django.db.models import Q
 
 from her2db.models import (
+    LONG_TEXT,
+    SHORT_TEXT,
+    TEXT,
+    BoundedTextField,
     NaturalKeyManager,
     NaturalKeyModel,
     TimeStampedModel,
@@ -83,7 +87,7 @@ class Trial(TimeStampedModel, NaturalKeyModel):
     )
     acronym = models.CharField(max_length=60, blank=True)
     title = models.CharField(max_length=500, help_text="Brief title.")
-    official_title = models.TextField(blank=True)
+    official_title = BoundedTextField(blank=True, max_length=SHORT_TEXT)
     phase = models.CharField(max_length=14, choices=Phase, blank=True)
     status = models.CharField(max_length=24, choices=Status, blank=True)
     setting = models.CharField(max_length=12, choices=Setting, blank=True)
@@ -96,8 +100,8 @@ class Trial(TimeStampedModel, NaturalKeyModel):
     )
     sponsor = models.CharField(max_length=200, blank=True)
     conditions = models.CharField(max_length=500, blank=True)
-    primary_endpoint = models.TextField(blank=True)
-    result_summary = models.TextField(blank=True)
+    primary_endpoint = BoundedTextField(blank=True, max_length=LONG_TEXT)
+    result_summary = BoundedTextField(blank=True, max_length=LONG_TEXT)
     publications = models.ManyToManyField(
         Citation,
         through=TrialPublication,
@@ -173,7 +177,7 @@ class TrialArm(NaturalKeyModel):
     )
     label = models.CharField(max_length=200)
     role = models.CharField(max_length=20, choices=Role, default=Role.EXPERIMENTAL)
-    description = models.TextField(blank=True)
+    description = BoundedTextField(blank=True, max_length=TEXT)
     physicians_choice = models.BooleanField(
         "physician's choice",
         default=False,

@@ -1,7 +1,8 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from her2db.commands import Command as BaseCommand
 from references import formats
 from references.filters import select_citations
 from references.models import Citation

@@ -1,9 +1,11 @@
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from knox.models import AuthToken
 from knox.settings import knox_settings
+
+from her2db.commands import Command as BaseCommand
 
 
 class Command(BaseCommand):

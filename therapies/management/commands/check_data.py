@@ -1,5 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from her2db.commands import Command as BaseCommand
 from therapies.checks import find_gaps, find_problems
 from therapies.coverage import coverage_report
 

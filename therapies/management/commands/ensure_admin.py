@@ -1,7 +1,8 @@
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+
+from her2db.commands import Command as BaseCommand
 
 
 class Command(BaseCommand):
