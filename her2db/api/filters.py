@@ -7,24 +7,35 @@ from drf_spectacular.utils import extend_schema_field
 
 from her2db.registry import registry
 
-from .search import search
+from .search import SYNTAX, SearchError, parse, search
+
+
+class SearchField(forms.CharField):
+    """A query in the search syntax; one with nothing to look for is an error."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value and value.strip():
+            try:
+                parse(value)
+            except SearchError as error:
+                raise forms.ValidationError(str(error), code="invalid") from error
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
 
 
 class SearchFilterSet(django_filters.FilterSet):
-    """A FilterSet with `?search=` over the columns the registry declares
-    for its model (`search` and `search_related`)."""
+    """A FilterSet with `?search=` over the search document the registry's
+    declarations (`search` and `search_related`) make for its model."""
 
-    search = django_filters.CharFilter(
-        method="filter_search",
-        max_length=200,
-        label="Words to look for in names, aliases, identifiers, titles and "
-        "text. On PostgreSQL: full text, best match first, each word also "
-        "matching as a prefix.",
-    )
+    search = SearchFilter(method="filter_search", max_length=200, label=SYNTAX)
 
     def filter_search(self, queryset, name, value):
-        resource = registry.get(self._meta.model)
-        return search(queryset, value, resource.search, resource.search_related)
+        if not registry.get(self._meta.model).search:
+            return queryset
+        return search(queryset, value)
 
 
 class ManyValuesWidget(forms.SelectMultiple):
