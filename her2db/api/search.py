@@ -44,8 +44,7 @@ _WORD = re.compile(r"[^\W_]+")
 # PostgreSQL's English stop words (the Snowball list its 'english' search
 # configuration drops), dropped here on both engines so that a bare "the" is
 # ignored alike.
-STOP_WORDS = frozenset(
-    """i me my myself we our ours ourselves you your yours yourself yourselves
+_STOP_WORDS = """i me my myself we our ours ourselves you your yours yourself yourselves
     he him his himself she her hers herself it its itself they them their
     theirs themselves what which who whom this that these those am is are was
     were be been being have has had having do does did doing a an the and but
@@ -53,8 +52,8 @@ STOP_WORDS = frozenset(
     through during before after above below to from up down in out on off over
     under again further then once here there when where why how all any both
     each few more most other some such no nor not only own same so than too
-    very s t can will just don should now""".split()
-)
+    very s t can will just don should now"""
+STOP_WORDS = frozenset(_STOP_WORDS.split())
 
 
 class SearchError(ValueError):

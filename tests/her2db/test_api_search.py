@@ -4,12 +4,9 @@ FTS5 on SQLite and tsvector on PostgreSQL, with one query syntax
 (her2db/api/search.py). Every test here runs on both engines."""
 
 import pytest
-from django.db import connection
 
-from references.models import Citation
 from tests.api_clients import keys
 from tests.conftest import make_agent, make_citation, make_mechanism
-from therapies.models import Agent, Evidence, Mechanism, Target, Trial
 
 pytestmark = pytest.mark.django_db
 
