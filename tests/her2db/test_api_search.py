@@ -211,3 +211,11 @@ def test_search_list_query_count_is_flat(anon, db, django_assert_num_queries):
     with django_assert_num_queries(3):
         response = anon.get("/api/v1/citations/?search=pertuzumab&page_size=5")
     assert response.json()["count"] == 12
+
+
+def test_the_schema_documents_the_search_syntax(anon):
+    schema = anon.get("/api/schema/", {"format": "json"}).json()
+    parameters = schema["paths"]["/api/v1/evidence/"]["get"]["parameters"]
+    (search,) = [p for p in parameters if p["name"] == "search"]
+    for told in ["Every word must match", "double quotes", "leading minus"]:
+        assert told in search["description"]

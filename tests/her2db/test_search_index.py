@@ -196,3 +196,19 @@ def test_a_release_load_is_searchable(anon, tmp_path):
     run("import_release", tmp_path / "r")
     assert found(anon, "citations", "Scaltriti", "citekey")
     assert found(anon, "agents", "Herceptin", "slug") == ["trastuzumab"]
+
+
+def test_search_reads_the_document_index():
+    from her2db.api.search import search
+
+    for document in documents(connection.vendor):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Tiny tables would be scanned anyway; can the index serve?
+                cursor.execute("SET LOCAL enable_seqscan = off")
+        queryset = search(document.model.objects.all(), "trastuzumab resistance")
+        plan = queryset.explain()
+        if connection.vendor == "postgresql":
+            assert f"{document.name}_vector" in plan, plan
+        else:
+            assert "VIRTUAL TABLE INDEX" in plan and document.name in plan, plan
