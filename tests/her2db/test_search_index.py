@@ -206,6 +206,7 @@ def test_search_reads_the_document_index():
             if connection.vendor == "postgresql":
                 # Tiny tables would be scanned anyway; can the index serve?
                 cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute("SET LOCAL enable_indexscan = off")
         queryset = search(document.model.objects.all(), "trastuzumab resistance")
         plan = queryset.explain()
         if connection.vendor == "postgresql":
