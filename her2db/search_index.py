@@ -224,6 +224,20 @@ class Document:
             f"ON o.{pk} = n.{pk} WHERE ROW({new}) IS DISTINCT FROM ROW({old})"
         )
 
+    def _links(self, table: str, column: str, changed: list[str]) -> list[tuple]:
+        """Triggers on rows that link to a record through `column`: a new or
+        deleted row, or one whose `changed` columns change, refreshes it."""
+        both = (
+            self._rows("NEW", column, table, changed)
+            + " UNION "
+            + self._rows("OLD", column, table, changed)
+        )
+        return [
+            (table, "INSERT", [], self._rows("NEW", column, table, []), False),
+            (table, "UPDATE", changed, both, False),
+            (table, "DELETE", [], self._rows("OLD", column, table, []), False),
+        ]
+
     def watched(self) -> list[tuple[str, str, list[str], str, bool]]:
         """(table, event, columns whose change matters, SQL of the record ids
         affected, whether those records are gone) for each trigger needed."""
@@ -237,20 +251,7 @@ class Document:
             pk = model._meta.pk.column
             if related.kind == "fk":
                 fk = related.field.column
-                changed = [*columns, fk]
-                found += [
-                    (table, "INSERT", [], self._rows("NEW", fk, table, []), False),
-                    (
-                        table,
-                        "UPDATE",
-                        changed,
-                        self._rows("NEW", fk, table, changed)
-                        + " UNION "
-                        + self._rows("OLD", fk, table, changed),
-                        False,
-                    ),
-                    (table, "DELETE", [], self._rows("OLD", fk, table, []), False),
-                ]
+                found += self._links(table, fk, [*columns, fk])
             elif related.kind == "reverse":
                 fk = related.field.field.column
                 keys.append(fk)
@@ -266,32 +267,8 @@ class Document:
                     f"SELECT x.{q(to_record)} FROM {q(through)} x WHERE "
                     f"x.{q(to_related)} IN ({self._rows('NEW', pk, table, columns)})"
                 )
-                found += [
-                    (
-                        through,
-                        "INSERT",
-                        [],
-                        self._rows("NEW", to_record, through, []),
-                        False,
-                    ),
-                    (
-                        through,
-                        "UPDATE",
-                        links,
-                        self._rows("NEW", to_record, through, links)
-                        + " UNION "
-                        + self._rows("OLD", to_record, through, links),
-                        False,
-                    ),
-                    (
-                        through,
-                        "DELETE",
-                        [],
-                        self._rows("OLD", to_record, through, []),
-                        False,
-                    ),
-                    (table, "UPDATE", columns, ids, False),
-                ]
+                found += self._links(through, to_record, links)
+                found.append((table, "UPDATE", columns, ids, False))
         keys = sorted(set(keys))
         found[:0] = [
             (
@@ -385,42 +362,51 @@ def digest(vendor: str) -> str:
     return hashlib.sha256("\n".join(schema(vendor)).encode()).hexdigest()[:16]
 
 
-def _drop_all(cursor, vendor: str) -> None:
-    """Drop every table, trigger and function this module made, and the
-    expression indexes an earlier version of it made on PostgreSQL."""
+def _ours(cursor, vendor: str) -> list[tuple[str, str]]:
+    """(kind, name) of every trigger, function, table and index this module
+    made (and of the expression indexes an earlier version of it made)."""
     if vendor == "postgresql":
         cursor.execute(
-            "SELECT p.proname FROM pg_proc p JOIN pg_namespace n "
+            "SELECT 'function', p.proname FROM pg_proc p JOIN pg_namespace n "
             "ON n.oid = p.pronamespace WHERE n.nspname = current_schema() "
-            "AND p.proname LIKE %s",
-            [PREFIX.replace("_", "\\_") + "%"],
-        )
-        for (name,) in cursor.fetchall():
-            cursor.execute(f"DROP FUNCTION IF EXISTS {q(name)}() CASCADE")
-        cursor.execute(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n "
+            "AND p.proname LIKE 'search\\_%%' "
+            "UNION ALL SELECT CASE c.relkind WHEN 'r' THEN 'table' ELSE 'index' END, "
+            "c.relname FROM pg_class c JOIN pg_namespace n "
             "ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND "
             "((c.relkind = 'r' AND c.relname LIKE '%%\\_fts') OR (c.relkind = 'i' "
             "AND obj_description(c.oid, 'pg_class') LIKE 'her2db search index %%'))"
         )
-        for (name,) in cursor.fetchall():
-            cursor.execute(f"DROP TABLE IF EXISTS {q(name)}")
-            cursor.execute(f"DROP INDEX IF EXISTS {q(name)}")
-        return
-    cursor.execute(
-        "SELECT type, name FROM sqlite_master WHERE (type = 'trigger' AND name "
-        "LIKE 'search\\_%' ESCAPE '\\') OR (type = 'table' AND name LIKE "
-        "'%\\_fts' ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL TABLE%')"
-    )
-    for kind, name in cursor.fetchall():
-        cursor.execute(f"DROP {kind.upper()} IF EXISTS {q(name)}")
+    else:
+        cursor.execute(
+            "SELECT type, name FROM sqlite_master WHERE (type = 'trigger' AND name "
+            "LIKE 'search\\_%' ESCAPE '\\') OR (type = 'table' AND name LIKE "
+            "'%\\_fts' ESCAPE '\\' AND sql LIKE 'CREATE VIRTUAL TABLE%')"
+        )
+    return cursor.fetchall()
+
+
+def _drop(cursor, vendor: str, kinds: tuple[str, ...]) -> None:
+    for kind, name in _ours(cursor, vendor):
+        if kind in kinds:
+            suffix = "() CASCADE" if kind == "function" else ""
+            cursor.execute(f"DROP {kind.upper()} IF EXISTS {q(name)}{suffix}")
+
+
+def drop_search_triggers(using: str = "default", plan=None, **kwargs) -> None:
+    """Before a migrate that changes anything, drop the triggers (a trigger
+    naming a column a migration renames would stop it); post_migrate then
+    builds everything anew. Connected to pre_migrate."""
+    connection = connections[using]
+    if plan and connection.vendor in ("postgresql", "sqlite"):
+        with connection.cursor() as cursor:
+            # PostgreSQL's triggers go with their functions.
+            _drop(cursor, connection.vendor, ("trigger", "function"))
 
 
 def sync_search_indexes(using: str = "default", force: bool = False, **kwargs):
-    """Build the documents' tables and triggers when the registry asks for
-    others than those in place, and fill them; returns the tables built.
-
-    Connected to post_migrate.
+    """Build the documents' tables and triggers, and fill them, when the
+    registry asks for others than those in place or a migrate applied
+    anything (`plan`); returns the tables built. Connected to post_migrate.
     """
     connection = connections[using]
     vendor = connection.vendor
@@ -434,9 +420,9 @@ def sync_search_indexes(using: str = "default", force: bool = False, **kwargs):
         )
         cursor.execute(f"SELECT digest FROM {STATE_TABLE} WHERE name = 'documents'")
         found = cursor.fetchone()
-        if found and found[0] == wanted and not force:
+        if found and found[0] == wanted and not force and not kwargs.get("plan"):
             return []
-        _drop_all(cursor, vendor)
+        _drop(cursor, vendor, ("trigger", "function", "table", "index"))
         built = []
         for document in documents(vendor):
             for statement in document.create() + document.triggers():

@@ -7,7 +7,12 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from her2db.search_index import digest, documents, sync_search_indexes
+from her2db.search_index import (
+    digest,
+    documents,
+    drop_search_triggers,
+    sync_search_indexes,
+)
 from references.importers.sql import insert_rows
 from references.models import Author, Citation
 from tests.api_clients import current, keys
@@ -213,3 +218,30 @@ def test_search_reads_the_document_index():
             assert f"{document.name}_vector" in plan, plan
         else:
             assert "VIRTUAL TABLE INDEX" in plan and document.name in plan, plan
+
+
+def test_a_migrate_rebuilds_what_it_may_have_dropped(anon):
+    make_citation(citekey="Kept2021", title="Disitamab vedotin")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # What an earlier version built: an expression index, marked so.
+            cursor.execute(
+                'CREATE INDEX "references_citation_search" ON "references_citation" '
+                "(title)"
+            )
+            cursor.execute(
+                'COMMENT ON INDEX "references_citation_search" IS '
+                "'her2db search index 0'"
+            )
+    drop_search_triggers(plan=[("a migration", False)])
+    make_citation(citekey="Unseen2021", title="Disitamab")
+    assert found(anon, "citations", "disitamab", "citekey") == ["Kept2021"]
+    sync_search_indexes(plan=[("a migration", False)])
+    assert found(anon, "citations", "disitamab", "citekey") == [
+        "Unseen2021",
+        "Kept2021",
+    ]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regclass('references_citation_search')")
+            assert cursor.fetchone() == (None,)
