@@ -237,9 +237,9 @@ def test_a_migrate_rebuilds_what_it_may_have_dropped(anon):
     make_citation(citekey="Unseen2021", title="Disitamab")
     assert found(anon, "citations", "disitamab", "citekey") == ["Kept2021"]
     sync_search_indexes(plan=[("a migration", False)])
-    assert found(anon, "citations", "disitamab", "citekey") == [
-        "Unseen2021",
+    assert sorted(found(anon, "citations", "disitamab", "citekey")) == [
         "Kept2021",
+        "Unseen2021",
     ]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
