@@ -13,13 +13,15 @@ from .search import SYNTAX, SearchError, parse, search
 class SearchField(forms.CharField):
     """A query in the search syntax; one with nothing to look for is an error."""
 
-    def validate(self, value):
-        super().validate(value)
+    def clean(self, value):
+        # After the length and null-character checks.
+        value = super().clean(value)
         if value and value.strip():
             try:
                 parse(value)
             except SearchError as error:
                 raise forms.ValidationError(str(error), code="invalid") from error
+        return value
 
 
 class SearchFilter(django_filters.CharFilter):
