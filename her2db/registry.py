@@ -48,9 +48,12 @@ class Resource:
     # lookups every public row matches ({} = every row is public).
     public: dict[str, Any] = field(default_factory=dict)
     # ?search=: weighted columns of the model, and columns of related rows that
-    # also find it ((model, path from that model to this one's pk, columns)).
+    # also find it ((model, one relation from that model to this one, columns,
+    # weight)); her2db/search_index.py keeps a document of both per row.
     search: SearchGroups = ()
-    search_related: tuple[tuple[type[models.Model], str, tuple[str, ...]], ...] = ()
+    search_related: tuple[
+        tuple[type[models.Model], str, tuple[str, ...], str], ...
+    ] = ()
     # Never readable without the unpublished-evidence permission (proposals).
     private: bool = False
     # Part of a release (export_release), or bookkeeping left out of it.

@@ -17,9 +17,10 @@ registry.register(
             ("A", ("citekey", "doi", "pmid", "pmcid")),
             ("B", ("title",)),
             ("C", ("journal",)),
+            ("D", ("abstract",)),
         ),
         # A citation is also found by its authors' family names.
-        search_related=((Author, "citations", ("family_name",)),),
+        search_related=((Author, "citations", ("family_name",), "A"),),
     ),
     Resource(CitationAuthor, owner="citation", feed_field="authors"),
 )

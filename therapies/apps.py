@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_migrate
+from django.db.models.signals import m2m_changed, post_migrate, pre_migrate
 
 
 class TherapiesConfig(AppConfig):
@@ -10,7 +10,7 @@ class TherapiesConfig(AppConfig):
         from simple_history.signals import post_create_historical_record
 
         from her2db import data_version
-        from her2db.search_index import sync_search_indexes
+        from her2db.search_index import drop_search_triggers, sync_search_indexes
         from references.importers import registry as importers
         from references.signals import bulk_history_created
 
@@ -26,6 +26,10 @@ class TherapiesConfig(AppConfig):
         # After migrate, when every curated model's permissions exist.
         post_migrate.connect(sync_groups, sender=self, dispatch_uid="her2db_groups")
         # The search indexes follow the registry's declarations.
+        # Built anew after each migrate that applies anything.
+        pre_migrate.connect(
+            drop_search_triggers, sender=self, dispatch_uid="her2db_search_triggers"
+        )
         post_migrate.connect(
             sync_search_indexes, sender=self, dispatch_uid="her2db_search_indexes"
         )

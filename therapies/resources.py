@@ -4,6 +4,7 @@ Declared in release order: each model after the models it points at.
 """
 
 from her2db.registry import Resource, registry
+from references.models import Citation
 
 from . import models
 
@@ -33,7 +34,7 @@ registry.register(
             ("C", ("mechanism_of_action", "payload")),
         ),
         # An agent is also found by its aliases.
-        search_related=((models.AgentAlias, "agent", ("alias",)),),
+        search_related=((models.AgentAlias, "agent", ("alias",), "A"),),
     ),
     Resource(models.AgentAlias, owner="agent", feed_field="aliases"),
     Resource(models.AgentTarget, owner="agent", feed_field="targets"),
@@ -87,6 +88,13 @@ registry.register(
         # claims only; a claim's own rows follow its status.
         public={"status": models.Evidence.Status.ACCEPTED},
         search=(("A", ("statement",)),),
+        # A claim is also found by what it is about: its agents, its
+        # mechanism, and the titles of the papers it cites.
+        search_related=(
+            (models.Agent, "evidence", ("name", "abbreviation"), "B"),
+            (models.Mechanism, "evidence", ("name",), "B"),
+            (Citation, "evidence", ("title",), "C"),
+        ),
     ),
     Resource(models.EvidenceAgent, owner="evidence"),
     Resource(models.EvidenceTrial, owner="evidence"),

@@ -7,7 +7,26 @@ from drf_spectacular.utils import extend_schema_field
 
 from her2db.registry import registry
 
-from .search import search
+from .search import SYNTAX, SearchError, parse, search
+
+
+class SearchField(forms.CharField):
+    """A query in the search syntax; one with nothing to look for is an error."""
+
+    def clean(self, value):
+        # After the length and null-character checks.
+        value = super().clean(value)
+        if value and value.strip():
+            try:
+                parse(value)
+            except SearchError as error:
+                raise forms.ValidationError(str(error), code="invalid") from error
+        return value
+
+
+class SearchFilter(django_filters.CharFilter):
+    field_class = SearchField
+
 
 # Text without null characters (which no database column can hold).
 NO_NULLS = "^[^\\u0000]*$"
@@ -33,24 +52,17 @@ class FilterSet(django_filters.FilterSet):
 
 
 class SearchFilterSet(FilterSet):
-    """A FilterSet with `?search=` over the columns the registry declares
-    for its model (`search` and `search_related`)."""
+    """A FilterSet with `?search=` over the search document the registry's
+    declarations (`search` and `search_related`) make for its model."""
 
     search = extend_schema_field(
-        {"type": "string", "maxLength": 200, "pattern": NO_NULLS}
-    )(
-        django_filters.CharFilter(
-            method="filter_search",
-            max_length=200,
-            label="Words to look for in names, aliases, identifiers, titles and "
-            "text. On PostgreSQL: full text, best match first, each word also "
-            "matching as a prefix.",
-        )
-    )
+        {"type": "string", "maxLength": 200, "pattern": NO_NULLS, "description": SYNTAX}
+    )(SearchFilter(method="filter_search", max_length=200, label=SYNTAX))
 
     def filter_search(self, queryset, name, value):
-        resource = registry.get(self._meta.model)
-        return search(queryset, value, resource.search, resource.search_related)
+        if not registry.get(self._meta.model).search:
+            return queryset
+        return search(queryset, value)
 
 
 class ManyValuesWidget(forms.SelectMultiple):

@@ -319,8 +319,7 @@ class Resource:
         if (size, word) not in self.queries:
             rows = self.rows()
             if word:
-                declared = registry.get(self.serializer.Meta.model)
-                rows = search(rows, word, declared.search, declared.search_related)
+                rows = search(rows, word)
             self.queries[size, word] = (
                 Compiled(rows.order_by().values("pk")),
                 Compiled(

@@ -64,7 +64,8 @@ def test_search_columns_are_text_columns_of_their_model():
         for _, columns in resource.search:
             for column in columns:
                 resource.model._meta.get_field(column)
-        for model, path, columns in resource.search_related:
+        for model, path, columns, weight in resource.search_related:
+            assert weight in "ABCD"
             for column in columns:
                 model._meta.get_field(column)
             assert model._meta.get_field(path).related_model is resource.model
