@@ -40,7 +40,12 @@ class Author(TimeStampedModel, NaturalKeyModel):
         max_length=200, help_text="Family name, or the whole name of a collective."
     )
     given_name = models.CharField(
-        max_length=100, blank=True, help_text="Given names or initials, as published."
+        max_length=100,
+        blank=True,
+        help_text='Given names, or initials with full stops ("S. M.", not "SM").',
+    )
+    suffix = models.CharField(
+        max_length=20, blank=True, help_text='e.g. "Jr" or "III", as published.'
     )
     is_collective = models.BooleanField(
         default=False, help_text="A group such as a trial's study group."
@@ -71,7 +76,9 @@ class Author(TimeStampedModel, NaturalKeyModel):
         ]
 
     def __str__(self):
-        return f"{self.family_name} {self.given_name}".strip()
+        return " ".join(
+            part for part in (self.family_name, self.given_name, self.suffix) if part
+        )
 
 
 class CitationQuerySet(models.QuerySet):
@@ -146,6 +153,12 @@ class Citation(TimeStampedModel, NaturalKeyModel):
     )
     url = models.URLField(
         "URL", max_length=500, blank=True, help_text="For sources with no DOI or PMID."
+    )
+    authors_truncated = models.BooleanField(
+        "author list shortened",
+        default=False,
+        help_text="The authors listed are the first of a longer list (exports "
+        'add "et al.").',
     )
     retracted = models.BooleanField(default=False)
     retraction_date = models.DateField(null=True, blank=True)

@@ -5,6 +5,7 @@ Modules that use many of them read them as `factories.make_agent()`.
 
 import itertools
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -118,3 +119,28 @@ def errors_of(obj) -> dict:
     with pytest.raises(ValidationError) as info:
         obj.full_clean()
     return info.value.message_dict
+
+
+def make_outcome(trial=None, arms: bool = True, **kw) -> models.Outcome:
+    """An outcome of `trial` (or a new two-arm trial) with a value per arm."""
+    trial = trial or make_trial(arms=2)
+    kw.setdefault("endpoint", models.Outcome.Endpoint.PFS)
+    kw.setdefault("analysis", models.Outcome.Analysis.PRIMARY)
+    kw.setdefault("measure", models.Outcome.Measure.HAZARD_RATIO)
+    kw.setdefault("estimate", Decimal("0.5"))
+    kw.setdefault("ci_lower", Decimal("0.4"))
+    kw.setdefault("ci_upper", Decimal("0.6"))
+    kw.setdefault("p_value", Decimal("0.001"))
+    kw.setdefault("citation", make_citation())
+    kw.setdefault("locator", f"Table {n()}")
+    outcome = models.Outcome.objects.create(trial=trial, **kw)
+    for index, arm in enumerate(trial.arms.all() if arms else ()):
+        models.OutcomeArmResult.objects.create(
+            outcome=outcome,
+            arm=arm,
+            unit=models.OutcomeArmResult.Unit.MEDIAN_MONTHS,
+            value=10 + index,
+            ci_lower=8 + index,
+            ci_upper=12 + index,
+        )
+    return outcome

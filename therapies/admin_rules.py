@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from .models import Agent
-from .rules import agent_problems, trial_problems
+from .rules import agent_problems, approval_problems, trial_problems
 
 
 def kept_forms(formset) -> list:
@@ -19,6 +19,19 @@ def kept_forms(formset) -> list:
         for form in formset.forms
         if form.cleaned_data and not form.cleaned_data.get("DELETE")
     ]
+
+
+def check_approval(form) -> None:
+    """An approval's form, when it adds or changes one (shipped approvals not
+    yet cited stay editable): the errors of approval_problems on its fields."""
+    if not form.has_changed():
+        return
+    data = form.cleaned_data
+    problems = approval_problems(
+        data.get("her2_positive_breast", False), data.get("citation"), data.get("trial")
+    )
+    for field, messages in problems.items():
+        form.add_error(field, messages)
 
 
 class TrialArmFormSet(BaseInlineFormSet):
@@ -54,6 +67,10 @@ class ApprovalFormSet(BaseInlineFormSet):
 
     def clean(self):
         super().clean()
+        if any(self.errors):
+            return
+        for form in kept_forms(self):
+            check_approval(form)
         if any(self.errors):
             return
         agent = self.instance

@@ -21,15 +21,38 @@ from django.db.models.signals import post_save
 
 from her2db.operations import current_id
 
-# Loaded in this order, all or nothing.
-FIXTURES = ["references.json", "therapies.json"]
+# Loaded in this order, all or nothing. Trial results have a file of their
+# own (the rest of each app is in the app's file), so that entering outcomes
+# and curating the rest touch different files.
+FIXTURES = ["references.json", "therapies.json", "outcomes.json"]
+OWN_FILE = {"outcomes.json": ["therapies.Outcome", "therapies.OutcomeArmResult"]}
+
+
+def fixture_files() -> dict[str, list[str]]:
+    """Each fixture file with the models it holds (dump_curated writes them)."""
+    from therapies.groups import curated_labels
+
+    apart = {label for labels in OWN_FILE.values() for label in labels}
+    files = {}
+    for name in FIXTURES:
+        if name in OWN_FILE:
+            files[name] = OWN_FILE[name]
+        else:
+            app_label = name.removesuffix(".json")
+            files[name] = [m for m in curated_labels(app_label) if m not in apart]
+    return files
+
+
+def holds_rows(path: Path) -> bool:
+    """A fixture file that is there and not an empty list (loaddata warns on one)."""
+    return path.exists() and "".join(path.read_text(encoding="utf-8").split()) != "[]"
 
 
 def load_curated_data(directory: Path, verbosity: int = 0) -> bool:
     """Create or update the rows of the fixtures in directory by their natural
     keys, and give each newly loaded record its first history entry. False if
     there are no fixtures there."""
-    paths = [directory / name for name in FIXTURES if (directory / name).exists()]
+    paths = [directory / name for name in FIXTURES if holds_rows(directory / name)]
     if not paths:
         return False
     with transaction.atomic(), natural_keys_read_once():

@@ -31,6 +31,7 @@ from .models import (
     EvidenceTrial,
     Mechanism,
     MechanismGene,
+    Outcome,
     Revision,
     Target,
     Trial,
@@ -139,6 +140,37 @@ class TrialFilter(SearchFilterSet):
 
     def filter_related(self, queryset, name, value):
         return linked(queryset, TrialArmAgent, "arm__trial", "agent", value)
+
+
+class OutcomeFilter(SearchFilterSet):
+    trial = by_identifier(Trial, "nct_id", "Of any of these trials (NCT ids).")
+    agent = by_identifier(
+        Agent, "slug", "Of trials giving any of these agents in an arm (slugs)."
+    )
+    endpoint = choices_filter(Outcome.Endpoint.choices)
+    analysis = choices_filter(Outcome.Analysis.choices)
+    measure = choices_filter(Outcome.Measure.choices)
+    citation = by_identifier(Citation, "citekey", "Read in any of these (citekeys).")
+    population = django_filters.CharFilter(
+        lookup_expr="iexact", label='This population, e.g. "ITT".'
+    )
+
+    class Meta:
+        model = Outcome
+        fields = []
+
+    def filter_related(self, queryset, name, value):
+        if not value:
+            return queryset
+        if name == "agent":
+            return queryset.filter(
+                Exists(
+                    TrialArmAgent.objects.filter(
+                        arm__trial=OuterRef("trial"), agent__in=value
+                    )
+                )
+            )
+        return queryset.filter(**{f"{name}__in": value})
 
 
 class EvidenceFilter(SearchFilterSet):

@@ -63,6 +63,18 @@ registry.register(
     Resource(models.TrialArm, owner="trial", feed_field="arms"),
     Resource(models.TrialArmAgent, owner="arm.trial"),
     Resource(models.TrialPublication, owner="trial"),
+    # A trial's reported results. Public as their trial is (every trial is,
+    # as its arms are); no review of their own. A record with its own key and
+    # kind, so the change feed names the outcome that changed.
+    Resource(
+        models.Outcome,
+        key="uid",
+        basename="outcomes",
+        viewset="therapies.views.OutcomeViewSet",
+        kind="outcome",
+        search=(("A", ("event", "population")), ("C", ("locator", "notes"))),
+    ),
+    Resource(models.OutcomeArmResult, owner="outcome", feed_field="arms"),
     Resource(
         models.Evidence,
         key="uid",

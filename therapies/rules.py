@@ -28,6 +28,10 @@ NO_AGENTS = (
     "no-intervention or physician's-choice arm."
 )
 NO_APPROVAL = "An approved agent has at least one approval; add it first."
+NO_APPROVAL_SOURCE = (
+    "An approval of a HER2-positive breast cancer indication cites its label or "
+    "its trial: give a citation or a trial."
+)
 
 
 def arm_problems(role: str, physicians_choice: bool, agents: Iterable) -> dict:
@@ -74,4 +78,16 @@ def agent_problems(development_status: str, approvals: list) -> dict:
     """An agent with its approvals: approved means an approval is on record."""
     if development_status == Agent.Status.APPROVED and not approvals:
         return {"development_status": [NO_APPROVAL]}
+    return {}
+
+
+def approval_problems(her2_positive_breast: bool, citation, trial) -> dict:
+    """One approval: a HER2-positive breast cancer indication says what it rests on.
+
+    Checked on the approvals a write adds or changes (see changed_rows), so
+    that shipped approvals not yet cited leave their agent editable; check_data
+    reports them all.
+    """
+    if her2_positive_breast and citation is None and trial is None:
+        return {"citation": [NO_APPROVAL_SOURCE]}
     return {}

@@ -27,13 +27,15 @@ from .models import (
     Evidence,
     EvidenceCitation,
     Mechanism,
+    Outcome,
+    OutcomeArmResult,
     Revision,
     Target,
     Trial,
     TrialArm,
 )
 from .models.review import CITATION_FIELDS, CONTENT_FIELDS
-from .rules import agent_problems, trial_problems
+from .rules import agent_problems, approval_problems, trial_problems
 
 # --- Summaries: how one resource shows another ----------------------------------
 
@@ -156,10 +158,17 @@ class AgentTargetSerializer(RowSerializer):
 
 class ApprovalSerializer(RowSerializer):
     citation = citation_field(allow_null=True, required=False)
+    trial = SummaryRelatedField(
+        TrialSummary,
+        queryset=Trial.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The trial the approval rests on (its NCT id).",
+    )
 
     class Meta:
         model = Approval
-        fields = [*Approval.COLUMNS, "citation"]
+        fields = [*Approval.COLUMNS, "citation", "trial"]
         validators = []
         list_serializer_class = PrefetchedListSerializer
 
@@ -216,7 +225,28 @@ class AgentSerializer(CuratedSerializer):
         status = attrs.get(
             "development_status", getattr(self.instance, "development_status", None)
         )
-        return agent_problems(status, self.rows_after("approvals", attrs))
+        problems = agent_problems(status, self.rows_after("approvals", attrs))
+        return problems or self.approval_problems(attrs.get("approvals", []))
+
+    def approval_problems(self, rows) -> dict:
+        """The rules of each approval this write adds or changes, by position."""
+        parent_field, keys = self.owned_rows["approvals"]
+        stored = self.current_rows("approvals", parent_field, keys)
+        errors = {}
+        for index, row in enumerate(rows):
+            kept = stored.get(self.row_key(Approval, keys, row))
+            if kept is not None and all(
+                getattr(kept, name) == value for name, value in row.items()
+            ):
+                continue
+            problems = approval_problems(
+                row.get("her2_positive_breast", False),
+                row.get("citation", getattr(kept, "citation", None)),
+                row.get("trial", getattr(kept, "trial", None)),
+            )
+            if problems:
+                errors[index] = problems
+        return {"approvals": errors} if errors else {}
 
     class Meta:
         model = Agent
@@ -303,8 +333,161 @@ class TrialArmSerializer(RowSerializer):
         list_serializer_class = PrefetchedListSerializer
 
 
+class DecimalNumberField(serializers.DecimalField):
+    """A decimal column written as a JSON number (a forest plot wants numbers)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("coerce_to_string", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return float(super().to_representation(value))
+
+
+class ArmLabelField(serializers.CharField):
+    """An arm of the outcome's trial, read and written as its label."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value.label
+
+
+class OutcomeArmResultSerializer(RowSerializer):
+    arm = ArmLabelField(help_text="The label of one of the trial's arms.")
+    value = DecimalNumberField(max_digits=8, decimal_places=3)
+    ci_lower = DecimalNumberField(max_digits=8, decimal_places=3)
+    ci_upper = DecimalNumberField(max_digits=8, decimal_places=3)
+    timepoint_years = DecimalNumberField(
+        max_digits=4, decimal_places=1, min_value=Decimal("0")
+    )
+
+    class Meta:
+        model = OutcomeArmResult
+        fields = list(OutcomeArmResult.COLUMNS)
+        validators = []
+        list_serializer_class = PrefetchedListSerializer
+
+
+class OutcomeSerializer(CuratedSerializer):
+    """A result a trial reported: endpoint, population, analysis, each arm's
+    value, the comparison, and where it was read."""
+
+    url = LinkField()
+    trial = SummaryRelatedField(TrialSummary, queryset=Trial.objects.all())
+    estimate = DecimalNumberField(
+        max_digits=8,
+        decimal_places=4,
+        min_value=Decimal("0"),
+        help_text="The hazard or odds ratio.",
+    )
+    ci_lower = DecimalNumberField(max_digits=8, decimal_places=4)
+    ci_upper = DecimalNumberField(max_digits=8, decimal_places=4)
+    p_value = DecimalNumberField(
+        max_digits=12,
+        decimal_places=10,
+        min_value=Decimal("0"),
+        max_value=Decimal("1"),
+    )
+    arms = OutcomeArmResultSerializer(
+        source="arm_results",
+        many=True,
+        required=False,
+        help_text="Each arm's value. Writing replaces the list; rows are matched "
+        "by arm.",
+    )
+    citation = citation_field(allow_null=True, required=False)
+
+    owned_rows = {"arm_results": ("outcome", ("arm",))}
+
+    def validate(self, attrs):
+        # Arms are named by label: the outcome's trial's arms, no other.
+        if "arm_results" in attrs:
+            trial = attrs.get("trial", getattr(self.instance, "trial", None))
+            arms = {}
+            if trial is not None:
+                arms = {arm.label.casefold(): arm for arm in trial.arms.all()}
+            errors = {}
+            for index, row in enumerate(attrs["arm_results"]):
+                arm = arms.get(row["arm"].casefold())
+                if arm is None:
+                    errors[index] = {
+                        "arm": [f"{trial} has no arm labelled {row['arm']!r}."]
+                    }
+                row["arm"] = arm
+            if errors:
+                raise serializers.ValidationError({"arms": errors})
+        elif (
+            self.instance is not None
+            and "trial" in attrs
+            and attrs["trial"] != self.instance.trial
+            and self.instance.arm_results.exists()
+        ):
+            raise serializers.ValidationError(
+                {"trial": ["Its arms' values name arms of its trial; rewrite them."]}
+            )
+        return super().validate(attrs)
+
+    class Meta:
+        model = Outcome
+        fields = [
+            "url",
+            "uid",
+            "trial",
+            "endpoint",
+            "event",
+            "population",
+            "analysis",
+            "data_cutoff",
+            "arms",
+            "measure",
+            "estimate",
+            "ci_lower",
+            "ci_upper",
+            "p_value",
+            "p_qualifier",
+            "crossed_boundary",
+            "citation",
+            "locator",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["uid", "created_at", "updated_at"]
+
+
+class TrialOutcomeSerializer(OutcomeSerializer):
+    """An outcome as its trial shows it (the trial left out)."""
+
+    class Meta(OutcomeSerializer.Meta):
+        fields = [f for f in OutcomeSerializer.Meta.fields if f != "trial"]
+        read_only_fields = fields
+
+
+class DetailOnlyList(PrefetchedListSerializer):
+    """A trial's outcomes, on the trial's own page only: lists leave the key out
+    (their floor, tests/bench/floor.py, stays what it was)."""
+
+    sometimes_absent = True
+
+    def get_attribute(self, instance):
+        if not self.context.get("show_outcomes"):
+            raise SkipField
+        return super().get_attribute(instance)
+
+
+class DetailOnlyOutcomes(TrialOutcomeSerializer):
+    class Meta(TrialOutcomeSerializer.Meta):
+        list_serializer_class = DetailOnlyList
+
+
 class TrialSerializer(CuratedSerializer):
-    """A clinical trial, by NCT id, with its arms and publications."""
+    """A clinical trial, by NCT id, with its arms and publications (and, on its
+    own page, its outcomes)."""
 
     url = LinkField()
     registry_url = serializers.URLField(read_only=True)
@@ -316,6 +499,12 @@ class TrialSerializer(CuratedSerializer):
     publications = citation_field(many=True, required=False)
     evidence_count = serializers.IntegerField(
         read_only=True, help_text="Evidence items resting on this trial you can see."
+    )
+    outcomes = DetailOnlyOutcomes(
+        many=True,
+        read_only=True,
+        help_text="Its reported results (on the trial's own page; write them "
+        "through /api/v1/outcomes/).",
     )
 
     owned_rows = {"arms": ("trial", ("label",))}
@@ -362,6 +551,7 @@ class TrialSerializer(CuratedSerializer):
             "result_summary",
             "arms",
             "publications",
+            "outcomes",
             "evidence_count",
             "created_at",
             "updated_at",

@@ -23,6 +23,7 @@ from .filters import (
     ChangeFilter,
     EvidenceFilter,
     MechanismFilter,
+    OutcomeFilter,
     RevisionFilter,
     TargetFilter,
     TrialFilter,
@@ -38,6 +39,8 @@ from .models import (
     EvidenceCitation,
     EvidenceTrial,
     Mechanism,
+    Outcome,
+    OutcomeArmResult,
     Revision,
     Target,
     Trial,
@@ -51,6 +54,7 @@ from .serializers import (
     ChangeSerializer,
     EvidenceSerializer,
     MechanismSerializer,
+    OutcomeSerializer,
     RevisionSerializer,
     RevisionTransitionSerializer,
     TargetSerializer,
@@ -83,7 +87,7 @@ def summaries(model, *fields):
 
 
 CITATION_SUMMARY = ["citation__citekey", "citation__title", "citation__year"]
-APPROVAL_FIELDS = ["agent", *Approval.COLUMNS, "citation"]
+APPROVAL_FIELDS = ["agent", *Approval.COLUMNS, "citation", "trial"]
 
 
 class TargetViewSet(CuratedViewSet):
@@ -137,8 +141,14 @@ class AgentViewSet(CuratedViewSet):
             ),
             prefetched(
                 "approvals",
-                Approval.objects.select_related("citation")
-                .only(*APPROVAL_FIELDS, *CITATION_SUMMARY)
+                Approval.objects.select_related("citation", "trial")
+                .only(
+                    *APPROVAL_FIELDS,
+                    *CITATION_SUMMARY,
+                    "trial__nct_id",
+                    "trial__acronym",
+                    "trial__title",
+                )
                 .order_by("date", "agency", "indication"),
             ),
         ).annotate(
@@ -207,8 +217,12 @@ class TrialViewSet(CuratedViewSet):
         "updated_at",
     ]
 
+    def get_serializer_context(self):
+        # A trial's outcomes are on its own page, not in lists.
+        return super().get_serializer_context() | {"show_outcomes": bool(self.detail)}
+
     def get_queryset(self):
-        return Trial.objects.prefetch_related(
+        trials = Trial.objects.prefetch_related(
             prefetched(
                 "arms",
                 TrialArm.objects.order_by("id").prefetch_related(
@@ -221,6 +235,46 @@ class TrialViewSet(CuratedViewSet):
                 visible(EvidenceTrial.objects.all(), self.request.user), "trial"
             )
         )
+        if self.detail:
+            trials = trials.prefetch_related(
+                prefetched("outcomes", outcome_rows(Outcome.objects.all()))
+            )
+        return trials
+
+
+def outcome_rows(outcomes):
+    """Outcomes with their arms' values and citation, for a page of them."""
+    return outcomes.select_related("citation").prefetch_related(
+        prefetched(
+            "arm_results",
+            OutcomeArmResult.objects.select_related("arm").only(
+                *(f.name for f in OutcomeArmResult._meta.concrete_fields),
+                "arm__label",
+            ),
+        )
+    )
+
+
+class OutcomeViewSet(CuratedViewSet):
+    """Trials' reported results, by UID."""
+
+    serializer_class = OutcomeSerializer
+    filterset_class = OutcomeFilter
+    lookup_value_regex = (
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    )
+    ordering_fields = [
+        "endpoint",
+        "analysis",
+        "data_cutoff",
+        "estimate",
+        "p_value",
+        "created_at",
+        "updated_at",
+    ]
+
+    def get_queryset(self):
+        return outcome_rows(Outcome.objects.select_related("trial"))
 
 
 EVIDENCE_ID = OpenApiParameter(

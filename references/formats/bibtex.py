@@ -58,7 +58,8 @@ def _bibtex_entry(citation: Citation) -> Entry:
     container = "booktitle" if in_a_book else "journal"
     values = {
         "author": " and ".join(
-            _bibtex_name(author) for author in citation.ordered_authors()
+            [_bibtex_name(author) for author in citation.ordered_authors()]
+            + (["others"] if citation.authors_truncated else [])
         ),
         # The extra braces stop styles from lower-casing "HER2" and friends.
         "title": "{" + _latex_escape(citation.title) + "}",
@@ -83,7 +84,11 @@ def _bibtex_name(author: Author) -> str:
     if author.is_collective or not author.given_name:
         # Braces keep "HERA Study Group" one family name, not given + family.
         return "{" + family + "}"
-    return f"{family}, {_latex_escape(author.given_name)}"
+    given = _latex_escape(author.given_name)
+    if author.suffix:
+        # BibTeX's "von Last, Jr, First".
+        return f"{family}, {_latex_escape(author.suffix)}, {given}"
+    return f"{family}, {given}"
 
 
 LATEX_SPECIALS = {
@@ -165,6 +170,8 @@ def _from_bibtex(entry: Entry, number: int) -> ParsedCitation:
     def verbatim(key: str) -> str:
         return ESCAPED_CHARACTER.sub(r"\1", fields.get(key, ""))
 
+    names = fields.get("author", [])
+
     return _finish(
         label,
         citekey=entry.key,
@@ -182,8 +189,14 @@ def _from_bibtex(entry: Entry, number: int) -> ParsedCitation:
         publication_type=BIBTEX_IMPORT_TYPES.get(
             entry.entry_type, PublicationType.OTHER
         ),
-        authors=[_bibtex_person(name) for name in fields.get("author", [])],
+        authors=[_bibtex_person(name) for name in names if not _is_others(name)],
+        authors_truncated=bool(names) and _is_others(names[-1]),
     )
+
+
+def _is_others(name: NameParts) -> bool:
+    """BibTeX's "and others": the list is shortened."""
+    return not (name.first or name.von or name.jr) and name.last == ["others"]
 
 
 def _bibtex_person(name: NameParts) -> tuple[str, str]:

@@ -1,7 +1,7 @@
 """What the three formats' parsers share: the parsed entry, its checks."""
 
 import re
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
@@ -49,6 +49,8 @@ class ParsedCitation(TypedDict):
     abstract: str
     publication_type: str
     authors: list[tuple[str, str]]  # (family, given); given is "" for a group
+    # Only when the list ended with "et al." / "and others" (then True).
+    authors_truncated: NotRequired[bool]
 
 
 def _join(parts: list[str | None]) -> str:
@@ -78,11 +80,14 @@ def _finish(label: str, **values: Any) -> ParsedCitation:
             raise FormatError(f"{label}: author {position} has no family name.")
         _check(f"{label}: author {position}", "author", "family_name", family)
         _check(f"{label}: author {position}", "author", "given_name", given)
-    return ParsedCitation(
+    parsed = ParsedCitation(
         **record,
         publication_type=str(values["publication_type"]),
         authors=authors,
     )
+    if values.get("authors_truncated"):
+        parsed["authors_truncated"] = True
+    return parsed
 
 
 def _year(label: str, value: str | int | None) -> int | None:

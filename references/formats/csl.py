@@ -30,7 +30,8 @@ def as_csl(citation: Citation) -> dict[str, Any]:
         "id": citation.citekey,
         "type": CSL_TYPES[citation.publication_type],
         "title": citation.title,
-        "author": [_csl_name(author) for author in citation.ordered_authors()],
+        "author": [_csl_name(author) for author in citation.ordered_authors()]
+        + ([ET_AL] if citation.authors_truncated else []),
         "container-title": citation.journal,
         "issued": {"date-parts": [[citation.year]]} if citation.year else None,
         "volume": citation.volume,
@@ -45,11 +46,22 @@ def as_csl(citation: Citation) -> dict[str, Any]:
     return {key: value for key, value in item.items() if value}
 
 
+# CSL-JSON has no mark for a shortened list. We follow pandoc and citeproc
+# (jgm/citeproc), which read a last name {"literal": "others"}, as BibTeX's
+# "and others" becomes, as "et al.".
+ET_AL = {"literal": "others"}
+ET_AL_NAMES = {"others", "et al.", "et al"}
+
+
 def _csl_name(author: Author) -> dict[str, str]:
-    """A CSL name: a literal for a group, family and given for a person."""
+    """A CSL name: a literal for a group; family, given, suffix for a person."""
     if author.is_collective:
         return {"literal": author.family_name}
-    name = {"family": author.family_name, "given": author.given_name}
+    name = {
+        "family": author.family_name,
+        "given": author.given_name,
+        "suffix": author.suffix,
+    }
     return {key: value for key, value in name.items() if value}
 
 
@@ -92,6 +104,9 @@ def _from_csl(item: Any, number: int) -> ParsedCitation:
     authors = item.get("author", [])
     if not isinstance(authors, list):
         raise FormatError(f"{label}: author must be a list of names.")
+    truncated = bool(authors) and _is_et_al(authors[-1])
+    if truncated:
+        authors = authors[:-1]
     return _finish(
         label,
         citekey=text("id"),
@@ -111,6 +126,15 @@ def _from_csl(item: Any, number: int) -> ParsedCitation:
             _csl_person(label, position, name)
             for position, name in enumerate(authors, 1)
         ],
+        authors_truncated=truncated,
+    )
+
+
+def _is_et_al(name: Any) -> bool:
+    return (
+        isinstance(name, dict)
+        and set(name) == {"literal"}
+        and str(name["literal"]).strip().lower() in ET_AL_NAMES
     )
 
 

@@ -60,7 +60,8 @@ def _ris_record(citation: Citation) -> dict[str, Any]:
     record = {
         "type_of_reference": RIS_TYPES[citation.publication_type],
         "id": citation.citekey,
-        "authors": [_ris_name(author) for author in citation.ordered_authors()],
+        "authors": [_ris_name(author) for author in citation.ordered_authors()]
+        + ([ET_AL] if citation.authors_truncated else []),
         "title": citation.title,
         "secondary_title": citation.journal,
         "year": str(citation.year or ""),
@@ -83,12 +84,21 @@ def _ris_record(citation: Citation) -> dict[str, Any]:
     }
 
 
+# RIS has no mark for a shortened list either; reference managers write (and
+# read) a last author "et al.", which is what we write.
+ET_AL = "et al."
+ET_AL_NAMES = {"et al.", "et al", "others"}
+
+
 def _ris_name(author: Author) -> str:
     # RIS cannot mark a group, so a group name with a comma in it reads back
-    # as family name, given name.
+    # as family name, given name. A suffix follows the given name
+    # ("Lastname, Firstname, Suffix", as the RIS specification writes it).
     if author.is_collective or not author.given_name:
         return author.family_name
-    return f"{author.family_name}, {author.given_name}"
+    return ", ".join(
+        part for part in (author.family_name, author.given_name, author.suffix) if part
+    )
 
 
 def parse_ris(text: str) -> list[ParsedCitation]:
@@ -138,6 +148,7 @@ def _from_ris(record: dict[str, Any], number: int) -> ParsedCitation:
         not database or re.search("pubmed|medline", database, re.IGNORECASE)
     )
     custom2 = first("custom2")
+    names = record.get("authors") or record.get("first_authors", [])
     return _finish(
         label,
         citekey=citekey,
@@ -161,11 +172,13 @@ def _from_ris(record: dict[str, Any], number: int) -> ParsedCitation:
         publication_type=RIS_IMPORT_TYPES.get(
             record.get("type_of_reference", ""), PublicationType.OTHER
         ),
-        authors=[
-            _ris_person(name)
-            for name in record.get("authors") or record.get("first_authors", [])
-        ],
+        authors=[_ris_person(name) for name in names if not _is_et_al(name)],
+        authors_truncated=bool(names) and _is_et_al(names[-1]),
     )
+
+
+def _is_et_al(name: str) -> bool:
+    return name.strip().lower() in ET_AL_NAMES
 
 
 def _ris_person(name: str) -> tuple[str, str]:

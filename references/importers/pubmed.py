@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 from lxml import etree
 
 from references.identifiers import PMID_RE, normalise_pmid
+from references.names import dotted_initials
 from references.publication_types import PublicationType
 
 from .background import read_in_background
@@ -222,6 +223,9 @@ def map_article(record: etree._Element, label: str) -> CitationRecord:
         publication_type=publication_type(
             [text(t) for t in article.get("PublicationTypeList", ())]
         ),
+        # PubMed marks an author list it knows to be incomplete.
+        authors_truncated=article.get("AuthorList") is not None
+        and article["AuthorList"].get("CompleteYN") == "N",
     )
     return CitationRecord(
         label=f"PMID {pmid}",
@@ -258,7 +262,12 @@ def abstract(element: etree._Element | None) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def authors(author_list, label: str) -> list[tuple[str, str, bool]]:
+def authors(author_list, label: str) -> list[tuple[str, str, bool, str]]:
+    """(family, given, collective, suffix) of each valid author, in order.
+
+    Given names are the initials with full stops ("S. M."), as the curated
+    data writes them, else the full given name.
+    """
     out = []
     for author in author_list.iterchildren("Author") if author_list is not None else ():
         if author.get("ValidYN") == "N":
@@ -266,14 +275,15 @@ def authors(author_list, label: str) -> list[tuple[str, str, bool]]:
         name = children(author)
         collective = text(name.get("CollectiveName"))
         if collective:
-            out.append((collective, "", True))
+            out.append((collective, "", True, ""))
             continue
         family = text(name.get("LastName"))
         if not family:
             raise RecordError(f"author {len(out) + 1} has no LastName.", record=label)
-        # Initials, as the curated data writes them ("SB"), else the full name.
-        given = text(name.get("Initials")) or text(name.get("ForeName"))
-        out.append((family, given, False))
+        given = dotted_initials(
+            text(name.get("Initials")) or text(name.get("ForeName"))
+        )
+        out.append((family, given, False, text(name.get("Suffix"))))
     return out
 
 

@@ -51,7 +51,8 @@ class CitationRecord:
 
     label: str  # how the summary names it, e.g. "PMID 22149875"
     values: dict[str, Any]  # Citation field values; blank means "not given"
-    authors: list[tuple[str, str, bool]]  # (family, given, is_collective)
+    # (family, given, is_collective) or (family, given, is_collective, suffix)
+    authors: list[tuple]
     citekey: str = ""  # the key the source asks for (BibTeX, RIS ID)
     nct_ids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -257,7 +258,7 @@ class CitationWriter:
         current = self._current_authors([p for p in plans if p.status != CREATED])
         names = {}
         for plan in plans:
-            wanted = [(f, g) for f, g, _ in plan.record.authors]
+            wanted = [(f, g) for f, g, *_ in plan.record.authors]
             if not wanted:
                 continue  # a record without authors leaves the list as it is
             if plan.status != CREATED and current.get(plan.citation.pk) == wanted:
@@ -267,8 +268,8 @@ class CitationWriter:
                 plan.changes.append("authors")
             if plan.status == UNCHANGED:
                 plan.status = UPDATED
-            for family, given, collective in plan.record.authors:
-                names.setdefault((family, given), collective)
+            for family, given, collective, *suffix in plan.record.authors:
+                names.setdefault((family, given), (collective, "".join(suffix)))
         if not names:
             return
         found = {
@@ -280,10 +281,13 @@ class CitationWriter:
             if (family, given) in names
         }
         missing = []
-        for (family, given), collective in names.items():
+        for (family, given), (collective, suffix) in names.items():
             if (family, given) not in found:
                 author = Author(
-                    family_name=family, given_name=given, is_collective=collective
+                    family_name=family,
+                    given_name=given,
+                    is_collective=collective,
+                    suffix=suffix,
                 )
                 try:
                     validate(author)
@@ -292,7 +296,7 @@ class CitationWriter:
                         p
                         for p in plans
                         if p.new_authors
-                        and any((f, g) == (family, given) for f, g, _ in p.new_authors)
+                        and any((f, g) == (family, given) for f, g, *_ in p.new_authors)
                     )
                     raise self.error(
                         plan.record, f"author {family!r}: {describe_error(error)}"
@@ -342,7 +346,7 @@ class CitationWriter:
                 plan.label = f"{plan.label} ({plan.citation.citekey})"
             if plan.new_authors is None:
                 continue
-            authors = [self.authors[(f, g)] for f, g, _ in plan.new_authors]
+            authors = [self.authors[(f, g)] for f, g, *_ in plan.new_authors]
             if plan.status == CREATED:
                 links += new_links(plan.citation, authors)
             else:
@@ -419,6 +423,10 @@ def citation_values(**values: Any) -> dict[str, Any]:
         {name: values.get(name, "") for name in CITATION_FIELDS}
     )
     out["year"] = values.get("year") or None
+    if values.get("authors_truncated"):
+        # Only ever set: a source that gives the whole list says nothing of
+        # a curator's mark that another source's list was shortened.
+        out["authors_truncated"] = True
     if not out["publication_type"]:
         del out["publication_type"]
     return out

@@ -32,7 +32,8 @@ MAKERS = {
     models.Agent: lambda: _agent_with_everything(),
     models.Approval: factories.make_approval,
     models.Mechanism: lambda: factories.make_mechanism(genes=2),
-    models.Trial: lambda: factories.make_trial(arms=2),
+    models.Trial: lambda: factories.make_outcome().trial,
+    models.Outcome: factories.make_outcome,
     models.Evidence: lambda: _evidence_with_everything(),
     models.Revision: lambda: _revision(),
 }

@@ -40,6 +40,8 @@ def rich_world(rows: int = 3) -> None:
             agents=agents, mechanism=child, citations=citations
         )
         evidence.trials.add(trial, factories.make_trial())
+        factories.make_outcome(trial)
+        factories.make_outcome(trial, arms=False, citation=None)
         factories.make_evidence(agents=agents[:1], mechanism=parent, status="DRAFT")
 
 
@@ -71,6 +73,8 @@ LISTS = {
     "evidence": 1 + 1 + 3,
     # page; author links with their authors
     "citations": 1 + 1 + 1,
+    # page with the trial and citation joined; arms' values with their arms
+    "outcomes": 1 + 1 + 1,
 }
 
 
@@ -86,7 +90,9 @@ DETAILS = {
     "agents": lambda: factories.make_agent(targets=3).slug,
     "targets": lambda: factories.make_target().symbol,
     "mechanisms": lambda: factories.make_mechanism(genes=3).slug,
-    "trials": lambda: factories.make_trial(arms=3).nct_id,
+    "trials": lambda: (
+        factories.make_outcome(factories.make_outcome().trial).trial.nct_id
+    ),
     "evidence": lambda: (
         factories.make_evidence(
             agents=[factories.make_agent(), factories.make_agent()],
@@ -94,14 +100,17 @@ DETAILS = {
         ).uid
     ),
     "citations": lambda: factories.make_citation(authors=5).citekey,
+    "outcomes": lambda: factories.make_outcome().uid,
 }
 
 
 @pytest.mark.parametrize("resource", DETAILS)
 def test_detail_queries_do_not_grow_with_relations(anon, resource, rich):
     identifier = DETAILS[resource]()
-    # The object (with its counts and joins), then one query per prefetch.
-    expected = LISTS[resource] - 1
+    # The object (with its counts and joins), then one query per prefetch;
+    # a trial's own page adds its outcomes (citations joined) and their arms'
+    # values (arms joined).
+    expected = LISTS[resource] - 1 + (2 if resource == "trials" else 0)
     assert queries(anon, f"/api/v1/{resource}/{identifier}/") == expected
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.api_clients import current
 from therapies.models import Agent, Mechanism, Trial, TrialArm
-from therapies.rules import NO_AGENTS, NO_APPROVAL, NO_ARMS
+from therapies.rules import NO_AGENTS, NO_APPROVAL, NO_APPROVAL_SOURCE, NO_ARMS
 
 pytestmark = pytest.mark.django_db
 
@@ -117,6 +117,35 @@ def test_an_approved_agent_needs_an_approval(curator_api, world):
     )
     assert approved.json() == {"development_status": [NO_APPROVAL]}
     assert Agent.objects.get(slug="lapatinib").approvals.count() == 1
+
+
+def test_a_new_her2_breast_approval_cites_its_label_or_trial(curator_api, world):
+    url = "/api/v1/agents/lapatinib/"
+    # As written: relations by identifier.
+    approvals = [
+        row
+        | {
+            "citation": row["citation"] and row["citation"]["citekey"],
+            "trial": row["trial"] and row["trial"]["nct_id"],
+        }
+        for row in curator_api.get(url).json()["approvals"]
+    ]
+    new = {
+        "agency": "EMA",
+        "date": "2024-01-02",
+        "indication": "HER2-positive breast cancer",
+        "her2_positive_breast": True,
+    }
+    response = patch(curator_api, url, {"approvals": [*approvals, new]})
+    assert response.status_code == 400
+    position = str(len(approvals))
+    assert response.json() == {
+        "approvals": {position: {"citation": [NO_APPROVAL_SOURCE]}}
+    }
+    cited = new | {"trial": "NCT00004067"}
+    response = patch(curator_api, url, {"approvals": [*approvals, cited]})
+    assert response.status_code == 200, response.content
+    assert response.json()["approvals"][-1]["trial"]["nct_id"] == "NCT00004067"
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,8 @@ from references.formats import (
     to_csl_json,
     to_ris,
 )
-from references.models import Citation
-from tests.conftest import make_citation
+from references.models import Citation, CitationAuthor
+from tests.conftest import make_author, make_citation
 from tests.references.full_citation import (
     EXPECTED,
     TITLE,
@@ -149,6 +149,52 @@ def test_export_then_parse_keeps_order_and_bare_citations(write, parse):
         "publication_type": "JOURNAL_ARTICLE",
         "authors": [],
     }
+
+
+def shortened_citation():
+    """A citation whose list is known to be shortened, with a suffix and a group."""
+    citation = make_citation(
+        citekey="Swain2015", title="A trial", authors_truncated=True
+    )
+    for position, names in enumerate(
+        [
+            {"family_name": "Swain", "given_name": "S. M."},
+            {"family_name": "Baselga", "given_name": "J.", "suffix": "Jr"},
+            {"family_name": "CLEOPATRA Study Group", "is_collective": True},
+        ],
+        1,
+    ):
+        CitationAuthor.objects.create(
+            citation=citation, author=make_author(**names), position=position
+        )
+    return fetch(citation)
+
+
+def test_every_export_marks_a_shortened_list_and_keeps_initials_and_suffixes():
+    citations = shortened_citation()
+    assert as_csl(citations[0])["author"] == [
+        {"family": "Swain", "given": "S. M."},
+        {"family": "Baselga", "given": "J.", "suffix": "Jr"},
+        {"literal": "CLEOPATRA Study Group"},
+        {"literal": "others"},
+    ]
+    assert (
+        "author = {Swain, S. M. and Baselga, Jr, J. and {CLEOPATRA Study Group} "
+        "and others}"
+    ) in to_bibtex(citations)
+    ris = to_ris(citations)
+    assert (
+        "AU  - Swain, S. M.\nAU  - Baselga, J., Jr\nAU  - CLEOPATRA Study Group\n"
+        "AU  - et al.\n"
+    ) in ris
+
+
+@WRITERS_AND_PARSERS
+def test_a_shortened_list_reads_back_as_shortened(write, parse):
+    (parsed,) = parse(write(shortened_citation()))
+    assert parsed["authors_truncated"] is True
+    assert parsed["authors"][0] == ("Swain", "S. M.")
+    assert len(parsed["authors"]) == 3
 
 
 # publication type: CSL, BibTeX and RIS type, then the type each reads back as.

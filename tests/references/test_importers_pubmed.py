@@ -52,14 +52,14 @@ def test_maps_every_field_of_a_record_with_collective_author_and_pmcid():
     assert "<" not in citation.abstract
     assert citation.abstract.endswith("high-throughput research.")
     assert authors_of(citation) == [
-        ("Guo", "F", False),
-        ("Capaldi", "D", False),
-        ("Kirby", "M", False),
-        ("Sheikh", "K", False),
-        ("Svenningsen", "S", False),
-        ("McCormack", "DG", False),
-        ("Fenster", "A", False),
-        ("Parraga", "G", False),
+        ("Guo", "F.", False),
+        ("Capaldi", "D.", False),
+        ("Kirby", "M.", False),
+        ("Sheikh", "K.", False),
+        ("Svenningsen", "S.", False),
+        ("McCormack", "D. G.", False),
+        ("Fenster", "A.", False),
+        ("Parraga", "G.", False),
         ("Canadian Respiratory Research Network", "", True),
     ]
 
@@ -92,7 +92,10 @@ def test_maps_structured_abstract_markup_and_links_the_registered_trial():
         "P2Y12 inhibitors."
     )
     assert "-2.0 to 0.7; P<0.001 for noninferiority)" in sections[2]  # &lt;
-    assert authors_of(citation) == [("Claassens", "DMF", False), ("Vos", "GJA", False)]
+    assert authors_of(citation) == [
+        ("Claassens", "D. M. F.", False),
+        ("Vos", "G. J. A.", False),
+    ]
     assert list(trial.publications.all()) == [citation]
     assert "created" in output
 
@@ -110,7 +113,7 @@ def test_maps_review_without_doi_and_a_second_record_in_the_file():
     assert (review.doi, review.pmcid, review.abstract) == ("", "", "")
     assert (review.journal, review.year) == ("Soc Justice", 1990)  # Season date
     assert (review.volume, review.issue, review.pages) == ("17", "1", "113-125")
-    assert authors_of(review) == [("Olivero", "JM", False)]
+    assert authors_of(review) == [("Olivero", "J. M.", False)]
     other = Citation.objects.get(pmid="9997")
     assert other.citekey == "Strekas1976"
     assert other.doi == "10.1016/0005-2795(76)90109-4"

@@ -6,7 +6,7 @@ from django.urls import reverse
 from tests import factories
 from tests.therapies.admin_pages import form_data
 from therapies.models import Agent, Approval, TrialArm
-from therapies.rules import NO_AGENTS, NO_APPROVAL, NO_ARMS
+from therapies.rules import NO_AGENTS, NO_APPROVAL, NO_APPROVAL_SOURCE, NO_ARMS
 
 pytestmark = pytest.mark.django_db
 
@@ -69,3 +69,25 @@ def test_an_approved_agent_keeps_its_last_approval(editor_client):
     assert response.status_code == 200
     assert NO_APPROVAL in response.content.decode()
     assert Approval.objects.filter(agent=agent).count() == 1
+
+
+def test_a_her2_breast_approval_cites_its_label_or_trial(editor_client):
+    agent = factories.make_agent(development_status=Agent.Status.APPROVED)
+    approval = factories.make_approval(agent)  # uncited: shipped data has such
+    url = reverse("admin:therapies_agent_change", args=[agent.pk])
+    # Left alone, it does not block other edits of its agent.
+    assert post_back(editor_client, url, abbreviation="AB").status_code == 302
+    tick = {"approvals-0-her2_positive_breast": "on"}
+    response = post_back(editor_client, url, **tick)
+    assert response.status_code == 200
+    assert NO_APPROVAL_SOURCE in response.content.decode()
+    trial = factories.make_trial(arms=1)
+    response = post_back(editor_client, url, **tick, **{"approvals-0-trial": trial.pk})
+    assert response.status_code == 302
+    approval.refresh_from_db()
+    assert (approval.her2_positive_breast, approval.trial) == (True, trial)
+    # On the approval's own page too.
+    own = reverse("admin:therapies_approval_change", args=[approval.pk])
+    response = post_back(editor_client, own, trial="")
+    assert response.status_code == 200
+    assert NO_APPROVAL_SOURCE in response.content.decode()

@@ -55,11 +55,14 @@ def build():
     paper = factories.make_citation(
         authors=2, pmid="22149875", doi="10.1056/nejmoa1113216"
     )
+    trial = factories.make_trial(arms=2, publications=[paper])
+    # Trial results travel with their trial, arms named by label.
+    factories.make_outcome(trial, citation=paper)
     accepted = factories.make_evidence(
         agents=[adc],
         mechanism=factories.make_mechanism(parent=factories.make_mechanism(genes=1)),
         citations=[paper],
-        trials=[factories.make_trial(arms=2, publications=[paper])],
+        trials=[trial],
     )
     draft = factories.make_evidence(
         status=Evidence.Status.DRAFT, statement="Not yet public."

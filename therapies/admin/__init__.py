@@ -4,4 +4,4 @@ Django's autodiscovery imports this package; importing the modules registers
 their admins.
 """
 
-from . import agents, evidence, mechanisms, review, trials  # noqa: F401
+from . import agents, evidence, mechanisms, outcomes, review, trials  # noqa: F401

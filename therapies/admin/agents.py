@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
-from her2db.admin_base import CuratedAdmin, external_link
-from therapies.admin_rules import ApprovalFormSet
+from her2db.admin_base import CuratedAdmin, CuratedForm, external_link
+from therapies.admin_rules import ApprovalFormSet, check_approval
 
 from ..models import Agent, AgentAlias, AgentTarget, Approval, Target
 
@@ -39,8 +39,8 @@ class ApprovalInline(admin.TabularInline):
     model = Approval
     formset = ApprovalFormSet
     extra = 0
-    autocomplete_fields = ["citation"]
-    fields = [*Approval.COLUMNS, "citation"]
+    autocomplete_fields = ["citation", "trial"]
+    fields = [*Approval.COLUMNS, "citation", "trial"]
 
 
 @admin.register(Agent)
@@ -112,11 +112,21 @@ class AgentAdmin(CuratedAdmin):
         return external_link(obj.chembl_url, obj.chembl_id)
 
 
+class ApprovalForm(CuratedForm):
+    """An approval on its own page, held to the same rule as in its agent's."""
+
+    def clean(self):
+        cleaned = super().clean()
+        check_approval(self)
+        return cleaned
+
+
 @admin.register(Approval)
 class ApprovalAdmin(CuratedAdmin):
+    form = ApprovalForm
     list_display = ["agent", *Approval.COLUMNS]
     list_filter = ["agency", "her2_positive_breast", "accelerated"]
     list_select_related = ["agent"]
     search_fields = ["agent__name", "indication", "reference"]
-    autocomplete_fields = ["agent", "citation"]
+    autocomplete_fields = ["agent", "citation", "trial"]
     date_hierarchy = "date"

@@ -6,6 +6,7 @@ from her2db.admin_base import CuratedAdmin, ThroughAutocompleteMixin, external_l
 from therapies.admin_rules import TrialArmFormSet
 
 from ..models import Trial, TrialArm
+from .outcomes import OutcomeInline
 
 
 class TrialArmInline(ThroughAutocompleteMixin, admin.StackedInline):
@@ -36,7 +37,7 @@ class TrialAdmin(CuratedAdmin):
         "arms__agents__name",
     ]
     autocomplete_fields = ["publications"]
-    inlines = [TrialArmInline]
+    inlines = [TrialArmInline, OutcomeInline]
     readonly_fields = ["registry_link", "created_at", "updated_at"]
 
     @admin.display(description="ClinicalTrials.gov")

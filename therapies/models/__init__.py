@@ -15,6 +15,7 @@ from .evidence import (
 )
 from .feed import ChangeEntry
 from .mechanisms import Mechanism, MechanismGene
+from .outcomes import Outcome, OutcomeArmResult
 from .review import Revision
 from .trials import Trial, TrialArm, TrialArmAgent, TrialPublication
 from .validators import (
@@ -40,6 +41,8 @@ __all__ = [
     "EvidenceTrial",
     "Mechanism",
     "MechanismGene",
+    "Outcome",
+    "OutcomeArmResult",
     "Revision",
     "Target",
     "Trial",

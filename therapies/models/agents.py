@@ -258,6 +258,15 @@ class Approval(TimeStampedModel, NaturalKeyModel):
         related_name="approvals",
         null=True,
         blank=True,
+        help_text="The label, or the paper of the trial the approval rests on.",
+    )
+    trial = models.ForeignKey(
+        "therapies.Trial",
+        on_delete=models.PROTECT,
+        related_name="approvals",
+        null=True,
+        blank=True,
+        help_text="The trial the approval rests on.",
     )
     history = curated_history()
 
