@@ -44,7 +44,18 @@ def initials_of(given: str) -> str:
     return "".join(word[0].upper() for word in words if word and word[0].isalpha())
 
 
+def only_initials(given: str) -> bool:
+    """ "S. M.", "SM", "J.-P." or none at all: no given name written out."""
+    return all(len(word) == 1 for word in re.split(r"[\s.\-]+", given) if word) or (
+        needs_stops(given)
+    )
+
+
 def compatible(first: str, second: str) -> bool:
-    """Could these be one person's given names (one's initials begin the other's)?"""
+    """Could these be one person's given names? One's initials begin the
+    other's, and one of them is initials only ("M." and "M. C.", "S. M." and
+    "Sandra M."; not "Sandra" and "Susan")."""
     a, b = initials_of(first), initials_of(second)
-    return a.startswith(b) or b.startswith(a)
+    if not (a.startswith(b) or b.startswith(a)):
+        return False
+    return only_initials(first) or only_initials(second)

@@ -9,6 +9,7 @@ that HER2db can use becomes the new citation's citekey.
 from pathlib import Path
 
 from references import formats
+from references.names import dotted_initials
 
 from .base import ImportContext, Importer, RecordError, chunked
 from .writer import CitationRecord, CitationWriter, citation_values
@@ -47,8 +48,12 @@ def to_record(entry: dict, number: int) -> CitationRecord:
         label=key or entry.get("doi") or entry.get("pmid") or f"entry {number}",
         where=f"entry {number}" + (f" ({key})" if key else ""),
         values=citation_values(**fields),
-        # formats gives a group (a study group) an empty given name.
-        authors=[(family, given, not given) for family, given in entry["authors"]],
+        # formats gives a group (a study group) an empty given name; initials
+        # run together ("EJ") are written with full stops, as PubMed's are.
+        authors=[
+            (family, dotted_initials(given), not given)
+            for family, given in entry["authors"]
+        ],
         citekey=key,
     )
 

@@ -50,3 +50,14 @@ def test_floor_makes_the_api_bytes_of_every_benchmarked_page(db):
     assert any(c["retraction_date"] and c["pmc_url"] for c in shown["citations"])
     assert any(t["arms"] and t["publications"] for t in shown["trials"])
     assert any(t["agents"] and t["mechanisms"] for t in shown["targets"])
+
+
+def test_the_check_data_benchmark_times_every_rule(db):
+    from tests.bench.checks import time_checks
+    from therapies import checks
+
+    build(TINY)
+    timings = time_checks()
+    assert [rule for rule, _, _ in timings] == [
+        c.__name__ for c in [*checks.CHECKS, *checks.GAPS]
+    ]

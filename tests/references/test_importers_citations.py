@@ -184,3 +184,19 @@ def test_export_with_a_bad_filter_value_is_refused(exported):
 def test_export_of_an_unknown_citekey_is_refused(exported):
     with pytest.raises(CommandError, match="No citation with citekey Nobody2000"):
         run("export_citations", citekey=["Guo2018", "Nobody2000"])
+
+
+def test_initials_run_together_in_a_file_get_full_stops(tmp_path):
+    path = tmp_path / "refs.bib"
+    path.write_text(
+        "@article{Swain2015, title={A trial}, author={Swain, SM and Baselga, J "
+        "and others}, year={2015}}\n",
+        encoding="utf-8",
+    )
+    run("import_citations", path)
+    citation = Citation.objects.get(citekey="Swain2015")
+    assert [(a.family_name, a.given_name) for a in citation.ordered_authors()] == [
+        ("Swain", "S. M."),
+        ("Baselga", "J."),
+    ]
+    assert citation.authors_truncated is True

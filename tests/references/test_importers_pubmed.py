@@ -427,3 +427,20 @@ def test_a_reading_process_that_dies_is_reported(background, monkeypatch):
     with pytest.raises(CommandError, match="process reading it stopped .*exit code 3"):
         run("import_pubmed", GUO)
     assert not Citation.objects.exists()
+
+
+def test_an_incomplete_author_list_and_a_suffix_are_kept(tmp_path):
+    # GUO's record with its author list marked incomplete (CompleteYN="N")
+    # and a suffix on its first author.
+    text = GUO.read_text().replace(
+        '<AuthorList CompleteYN="Y">', '<AuthorList CompleteYN="N">'
+    )
+    text = text.replace(
+        "<Initials>F</Initials>", "<Initials>F</Initials>\n<Suffix>Jr</Suffix>", 1
+    )
+    run("import_pubmed", variant(tmp_path, "incomplete.xml", text))
+    citation = Citation.objects.get()
+    assert citation.authors_truncated is True
+    first = citation.ordered_authors()[0]
+    assert (first.family_name, first.given_name, first.suffix) == ("Guo", "F.", "Jr")
+    assert citation.as_csl()["author"][-1] == {"literal": "others"}

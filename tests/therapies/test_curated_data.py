@@ -143,7 +143,9 @@ def test_no_agent_without_her2_approval_is_flagged_as_one(curated):
 
 def test_check_data_is_clean_on_the_shipped_fixtures(curated, capsys):
     call_command("check_data")
-    assert "No problems found." in capsys.readouterr().out
+    # Gaps (approvals still to record, spellings to merge) are reported, not
+    # failed on, until the data is complete; then this asks for --strict.
+    assert "No problems found" in capsys.readouterr().out
 
 
 def test_check_data_reports_problems_and_fails():

@@ -176,12 +176,77 @@ def test_a_study_whose_arm_gives_no_known_agent_is_refused(tmp_path):
     assert not Trial.objects.exists()
 
 
-def test_a_study_without_arm_groups_is_refused(curated, tmp_path):
+def test_a_study_without_arm_groups_gets_arms_from_its_interventions(curated, tmp_path):
+    # INAVO122 without its arm groups: an arm for each intervention that is
+    # an agent (Phesgo by alias), a placebo arm, the rest named.
     record = study()
     record["protocolSection"]["armsInterventionsModule"].pop("armGroups")
-    with pytest.raises(CommandError, match="lists no arm groups"):
-        run("import_ctgov", write(tmp_path, {"studies": [record]}))
-    assert not Trial.objects.filter(nct_id="NCT05894239").exists()
+    output = run("import_ctgov", write(tmp_path, {"studies": [record]}))
+    trial = Trial.objects.get(nct_id="NCT05894239")
+    assert arms_of(trial) == {
+        "Drug: Inavolisib": ("OTHER", ["inavolisib"]),
+        "Drug: Phesgo": ("OTHER", ["pertuzumab-trastuzumab-hyaluronidase"]),
+        "Drug: Placebo": ("PLACEBO_COMPARATOR", []),
+    }
+    assert "the study lists no arm groups; arms made from its interventions" in output
+    assert (
+        "interventions matching no agent (add an alias to link them): "
+        "Taxane-based Chemotherapy, Optional Endocrine Therapy of Investigator's "
+        "Choice"
+    ) in output
+
+
+def field_subset_study(interventions, model=None) -> dict:
+    """A study as a fields= query of the registry's API returns it: the
+    identification and the interventions only, no arm groups."""
+    protocol = {
+        "identificationModule": {
+            "nctId": "NCT09999999",
+            "briefTitle": "A study cut to a few fields",
+        },
+        "armsInterventionsModule": {
+            "interventions": [{"type": "DRUG", "name": n} for n in interventions]
+        },
+    }
+    if model:
+        protocol["designModule"] = {"designInfo": {"interventionModel": model}}
+    return {"protocolSection": protocol}
+
+
+def test_a_single_group_study_gets_one_arm_with_its_agents(curated, tmp_path):
+    record = field_subset_study(["Docetaxel", "Trastuzumab", "Saline"], "SINGLE_GROUP")
+    output = run("import_ctgov", write(tmp_path, record))
+    trial = Trial.objects.get(nct_id="NCT09999999")
+    assert arms_of(trial) == {
+        "Docetaxel + Trastuzumab + Saline": (
+            "EXPERIMENTAL",
+            ["docetaxel", "trastuzumab"],
+        )
+    }
+    assert "matching no agent (add an alias to link them): Saline" in output
+
+
+def test_a_field_subset_study_keeps_the_agents_it_names(curated, tmp_path):
+    run("import_ctgov", write(tmp_path, field_subset_study(["Docetaxel", "Foo"])))
+    trial = Trial.objects.get(nct_id="NCT09999999")
+    assert arms_of(trial) == {"Drug: Docetaxel": ("OTHER", ["docetaxel"])}
+
+
+def test_without_arm_groups_a_curated_trials_arms_are_kept(curated, tmp_path):
+    record = study()
+    record["protocolSection"]["armsInterventionsModule"].pop("armGroups")
+    trial = make_trial(nct_id="NCT05894239", arms=1)
+    before = arms_of(trial)
+    output = run("import_ctgov", write(tmp_path, {"studies": [record]}))
+    assert arms_of(trial) == before
+    assert "the trial's arms are kept as they are" in output
+
+
+def test_a_study_without_arm_groups_or_known_agents_is_refused(curated, tmp_path):
+    record = field_subset_study(["Foo", "Bar"])
+    with pytest.raises(CommandError, match="none of its interventions is an agent"):
+        run("import_ctgov", write(tmp_path, record))
+    assert not Trial.objects.filter(nct_id="NCT09999999").exists()
 
 
 def test_duplicate_nct_id_in_a_page_is_skipped(curated, tmp_path):

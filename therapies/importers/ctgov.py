@@ -4,9 +4,11 @@ A file holds one study (GET /api/v2/studies/NCT...) or a page of them
 (GET /api/v2/studies, with "studies"). Registry values replace what HER2db
 holds, except that a value the record leaves out never erases one a curator
 entered. Arms are matched by label and created or updated; arms and agents
-the registry does not list are kept, and reported. Interventions become
-agents only when they match an agent's name, slug, abbreviation or alias
-(case-insensitively); the others are reported, never invented.
+the registry does not list are kept, and reported. A study that lists no arm
+groups gets arms made from its interventions (arms_from_interventions).
+Interventions become agents only when they match an agent's name, slug,
+abbreviation or alias (case-insensitively); the others are reported, never
+invented.
 """
 
 import re
@@ -96,6 +98,46 @@ class AgentIndex:
                 if agent:
                     return agent
         return None
+
+
+# Intervention names that stand for no drug: their arm is a placebo arm.
+PLACEBO = re.compile(r"\b(placebo|sham)\b", re.IGNORECASE)
+
+
+def arms_from_interventions(protocol, interventions, agents) -> list[dict]:
+    """Arm groups for a study that lists none (a registry file cut to a few
+    fields, or an old record): the study's single group when its design says
+    it has one, else one arm for each intervention giving an agent HER2db
+    knows, and a placebo arm for a placebo. Interventions matching no agent
+    get no arm of their own; sync_arms names them in the report."""
+    names = [i.get("name", "") for i in interventions if i.get("name")]
+    model = get(protocol, "designModule", "designInfo", "interventionModel")
+    if model == "SINGLE_GROUP" or len(names) == 1:
+        return [
+            {
+                "label": " + ".join(names)[:200] or "Study treatment",
+                "type": TrialArm.Role.EXPERIMENTAL,
+                "interventionNames": names,
+            }
+        ]
+    groups = []
+    for intervention in interventions:
+        name = intervention.get("name", "")
+        kind = (intervention.get("type") or "other").replace("_", " ").capitalize()
+        if PLACEBO.search(name):
+            role = TrialArm.Role.PLACEBO_COMPARATOR
+        elif agents.match([name, *(intervention.get("otherNames") or [])]):
+            role = TrialArm.Role.OTHER
+        else:
+            continue
+        groups.append(
+            {
+                "label": f"{kind}: {name}"[:200],
+                "type": role,
+                "interventionNames": [name],
+            }
+        )
+    return groups
 
 
 class CtgovImporter(Importer):
@@ -205,7 +247,25 @@ class CtgovImporter(Importer):
                 by_arm.setdefault(arm_label, []).append(intervention)
         existing = {arm.label: arm for arm in trial.arms.prefetch_related("agents")}
         changes, unmatched = [], []
-        for group in module.get("armGroups") or []:
+        groups = module.get("armGroups") or []
+        if not groups and interventions:
+            if existing:
+                # A curated trial keeps its arms; made-up ones would only blur them.
+                notes.append(
+                    "the study lists no arm groups; the trial's arms are kept as "
+                    "they are"
+                )
+            else:
+                groups = arms_from_interventions(protocol, interventions, agents)
+                given = {n for g in groups for n in g["interventionNames"]}
+                unmatched += [
+                    i["name"] for i in interventions if i.get("name") not in given
+                ]
+                notes.append(
+                    "the study lists no arm groups; arms made from its "
+                    "interventions: " + ", ".join(repr(g["label"]) for g in groups)
+                )
+        for group in groups:
             label = (group.get("label") or "").strip()
             if not label:
                 raise RecordError("an arm group has no label.", record=where)
@@ -266,7 +326,10 @@ class CtgovImporter(Importer):
             return
         arms = list(trial.arms.all())
         if not arms:
-            message = "the study lists no arm groups; a trial needs at least one arm."
+            message = (
+                "the study lists no arm groups and none of its interventions is "
+                "an agent HER2db knows; a trial needs at least one arm."
+            )
         else:
             labels = ", ".join(repr(arms[index].label) for index in problems)
             message = (
