@@ -17,7 +17,7 @@ and its write paths lock the rows they change before writing anything.
 """
 
 from django.apps import apps
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 
 TABLE = "her2db_data_version"
 TRIGGER = "her2db_data_version"
@@ -100,6 +100,16 @@ def install(using: str = "default", **kwargs) -> list[str]:
                     )
                 added.append(table)
     return added
+
+
+def advance(cursor) -> None:
+    """Advance the version by hand, for a write its triggers do not see (the
+    search documents, which are not models): what readers saw may change."""
+    try:
+        with transaction.atomic(using=cursor.db.alias):
+            cursor.execute(f"UPDATE {TABLE} SET version = version + 1 WHERE id = 1")
+    except DatabaseError:
+        pass  # not installed yet: nothing has been kept under a version
 
 
 def current(using: str = "default") -> int | None:

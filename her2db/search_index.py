@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from django.db import connections, models
 
+from . import data_version
 from .registry import Resource, registry
 
 CONFIG = "english"
@@ -438,4 +439,5 @@ def sync_search_indexes(using: str = "default", force: bool = False, **kwargs):
             f"INSERT INTO {STATE_TABLE} (name, digest) VALUES ('documents', %s)",
             [wanted],
         )
+        data_version.advance(cursor)  # what a search finds may have changed
     return built

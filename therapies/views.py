@@ -9,7 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import status as http
 from rest_framework import viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -53,7 +53,7 @@ from .models import (
 )
 from .models.evidence import sees_unpublished
 from .models.review import content_of
-from .pages import checked_form
+from .pages import NOT_ALLOWED, checked_form
 from .serializers import (
     AgentSerializer,
     ChangeSerializer,
@@ -587,6 +587,8 @@ class MapView(ConditionalGetMixin, APIView):
     )
     def get(self, request):
         form = checked_form(request, public=False)
+        if form.errors.get("unpublished") == [NOT_ALLOWED]:
+            raise PermissionDenied(NOT_ALLOWED)
         if form.errors:
             raise ValidationError({k: list(v) for k, v in form.errors.items()})
         found = map_from(form)

@@ -7,25 +7,12 @@ from drf_spectacular.utils import extend_schema_field
 
 from her2db.registry import registry
 
-from .search import SYNTAX, SearchError, parse, search
-
-
-class SearchField(forms.CharField):
-    """A query in the search syntax; one with nothing to look for is an error."""
-
-    def clean(self, value):
-        # After the length and null-character checks.
-        value = super().clean(value)
-        if value and value.strip():
-            try:
-                parse(value)
-            except SearchError as error:
-                raise forms.ValidationError(str(error), code="invalid") from error
-        return value
+from .search import SYNTAX, search
 
 
 class SearchFilter(django_filters.CharFilter):
-    field_class = SearchField
+    """A query in the search syntax (her2db/api/search.py); one with nothing
+    to look for matches nothing."""
 
 
 # Text without null characters (which no database column can hold).

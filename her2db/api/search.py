@@ -149,7 +149,12 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
     text = text.strip()
     if not text:
         return queryset
-    terms = parse(text)
+    try:
+        terms = parse(text)
+    except SearchError:
+        # Only punctuation, common words or exclusions, too many terms or too
+        # long a word: a question with no answer, as an unknown identifier.
+        return queryset.none()
     model = queryset.model
     vendor = connections[queryset.db].vendor
     document = document_of(model, vendor)

@@ -30,3 +30,16 @@ def test_browsable_pages_answer_200(persona, request, world):
         response = client.get(url, HTTP_ACCEPT="text/html")
         assert response.status_code == 200, (url, response.status_code)
         assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_browsable_page_shows_the_json_indented_and_the_api_stays_compact(
+    client, world
+):
+    page = client.get("/api/v1/agents/trastuzumab/", HTTP_ACCEPT="text/html")
+    assert "\n  &quot;slug&quot;: &quot;trastuzumab&quot;" in page.content.decode()
+    raw = client.get("/api/v1/agents/trastuzumab/", HTTP_ACCEPT="application/json")
+    assert b"\n" not in raw.content
+    indented = client.get(
+        "/api/v1/agents/trastuzumab/", HTTP_ACCEPT="application/json; indent=4"
+    )
+    assert indented.content == raw.content  # the bytes (and ETag) are the same

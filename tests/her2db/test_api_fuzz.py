@@ -18,6 +18,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
+from schemathesis.config._checks import NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES
 
 from her2db.wsgi import application
 from tests.api_clients import token_client
@@ -33,6 +34,17 @@ CONFIG = SchemathesisConfig.from_dict(
             "database": "none",
         },
         "phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}},
+        "checks": {
+            # A write whose If-Match is not the record's current ETag is
+            # refused (412) before its body is read, whatever the body: that
+            # is a rejection too.
+            "negative_data_rejection": {
+                "expected-statuses": [
+                    *NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES,
+                    "412",
+                ]
+            }
+        },
     }
 )
 

@@ -77,6 +77,7 @@ def test_agent_shows_targets_approvals_aliases_and_counts(anon, world):
                 "year": 2020,
                 "url": f"{API}/citations/Tykerb2007/",
             },
+            "trial": None,
         }
     ]
 

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
@@ -74,11 +75,25 @@ def _token():
     return AuthToken.objects.create(user=user)[0]
 
 
+# A failed login as django-axes records it (the lockout's admin pages).
+ATTEMPT = {
+    "user_agent": "Browser test",
+    "ip_address": "127.0.0.9",
+    "username": "someone",
+    "http_accept": "text/html",
+    "path_info": "/admin/login/",
+}
+
 # One object of each model beyond the curated ones of tests/her2db/test_admin.
 OTHER_MAKERS = {
     Group: lambda: Group.objects.get(name="Curators"),
     User: lambda: User.objects.create_user("someone", "someone@example.org"),
     AuthToken: _token,
+    AccessAttempt: lambda: AccessAttempt.objects.create(
+        **ATTEMPT, get_data="", post_data="", failures_since_start=1
+    ),
+    AccessLog: lambda: AccessLog.objects.create(**ATTEMPT),
+    AccessFailureLog: lambda: AccessFailureLog.objects.create(**ATTEMPT),
 }
 
 

@@ -37,6 +37,7 @@ def test_every_searchable_resource_has_its_document_in_step_with_the_registry():
         "therapies_agent_fts",
         "therapies_evidence_fts",
         "therapies_mechanism_fts",
+        "therapies_outcome_fts",
         "therapies_target_fts",
         "therapies_trial_fts",
     }

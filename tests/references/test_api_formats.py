@@ -103,7 +103,7 @@ def test_export_errors_are_json(anon, world):
     assert missing["Content-Type"] == "application/json"
     bad = anon.get("/api/v1/citations/?format=ris&year_min=abc")
     assert bad.status_code == 400
-    assert bad.json() == {"year_min": ["Enter a number."]}
+    assert bad.json() == {"year_min": ["Enter a whole number."]}
 
 
 def test_unknown_formats_are_refused(anon, world):
