@@ -5,7 +5,12 @@ from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status as http
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -16,6 +21,7 @@ from rest_framework.views import APIView
 
 from her2db.api.conditional import ConditionalGetMixin
 from her2db.api.fields import PREFETCHED, prefetched, resource_url
+from her2db.api.schema import ErrorDetail
 from her2db.api.serializers import change_reason
 from her2db.api.viewsets import CuratedViewSet
 from her2db.registry import registry
@@ -583,7 +589,14 @@ class MapView(ConditionalGetMixin, APIView):
             "/map/ (SVG at /map/map.svg) with the same parameters."
         ),
         parameters=map_parameters(),
-        responses=MapSerializer,
+        responses={
+            200: MapSerializer,
+            403: OpenApiResponse(
+                ErrorDetail,
+                description="Unpublished claims asked for by someone who may "
+                "not see them.",
+            ),
+        },
     )
     def get(self, request):
         form = checked_form(request, public=False)

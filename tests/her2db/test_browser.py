@@ -276,6 +276,12 @@ def test_claim_walk_from_curator_to_editor_to_reader(transactional_db, browsing)
     expect(page.locator(".response-info")).to_contain_text(statement)
     page.goto(f"/api/v1/evidence/{claim.uid}/")
     expect(page.locator(".response-info")).to_contain_text(statement)
+    # And on the map: a cell of its agent and mechanism, leading to it.
+    page.goto("/map/")
+    page.locator(
+        f"svg a[href*='{agent.slug}'][href*='walk-pathway-loss']"
+    ).first.click()
+    expect(page.locator("body")).to_contain_text(statement)
     assert_clean(browsing)
 
 
@@ -308,8 +314,10 @@ def test_concurrent_edit_is_refused_naming_who_changed_it(transactional_db, brow
 @known
 def test_concurrent_edit_refusal_shows_what_they_changed(transactional_db, browsing):
     refusal = _concurrent_edit(browsing)
-    expect(refusal).to_contain_text("Name")
-    expect(refusal).to_contain_text("walk gene, renamed")
+    # Beside the refusal, each field they changed: as opened, theirs, mine.
+    table = refusal.page.locator("#edit-conflicts")
+    expect(table).to_contain_text("Name")
+    expect(table).to_contain_text("walk gene, renamed")
 
 
 @known

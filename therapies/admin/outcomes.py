@@ -6,28 +6,20 @@ from her2db.admin_base import CuratedAdmin
 
 from ..models import Outcome, OutcomeArmResult, TrialArm
 
-# What an outcome shows in a line of its trial's page: the comparison and
-# where it was read; each arm's value is on the outcome's own page.
+# What an outcome shows on its trial's page, a few fields a row so that the
+# page fits 1280 px: the comparison and where it was read; each arm's value
+# is on the outcome's own page.
 OUTCOME_LINE = [
-    "endpoint",
-    "event",
-    "population",
-    "analysis",
-    "data_cutoff",
-    "measure",
-    "estimate",
-    "ci_lower",
-    "ci_upper",
-    "p_qualifier",
-    "p_value",
-    "crossed_boundary",
-    "citation",
-    "locator",
+    ("endpoint", "event", "population"),
+    ("analysis", "data_cutoff"),
+    ("measure", "estimate", "ci_lower", "ci_upper"),
+    ("p_qualifier", "p_value", "crossed_boundary"),
+    ("citation", "locator"),
 ]
 
 
-class OutcomeInline(admin.TabularInline):
-    """A trial's outcomes, one line each; "Change" opens the arms' values."""
+class OutcomeInline(admin.StackedInline):
+    """A trial's outcomes, a block each; "Change" opens the arms' values."""
 
     model = Outcome
     fields = OUTCOME_LINE
@@ -36,10 +28,15 @@ class OutcomeInline(admin.TabularInline):
     autocomplete_fields = ["citation"]
 
 
-class OutcomeArmResultInline(admin.TabularInline):
+class OutcomeArmResultInline(admin.StackedInline):
     model = OutcomeArmResult
     extra = 0
-    fields = OutcomeArmResult.COLUMNS
+    # A few fields a row, so that the page fits 1280 px.
+    fields = [
+        ("arm", "unit"),
+        ("value", "ci_lower", "ci_upper", "not_reached"),
+        ("timepoint_years", "events", "patients"),
+    ]
 
     def get_formset(self, request, obj=None, **kwargs):
         request.her2db_outcome = obj
