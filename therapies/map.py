@@ -82,6 +82,16 @@ class MapForm(forms.Form):
         "see unpublished evidence.",
     )
 
+    def clean(self):
+        # A parameter given empty (`?category=`) is not a choice: an error,
+        # as on the API's lists (her2db.api.filters.FilterSet).
+        data = super().clean()
+        for name in self.fields:
+            given = self.data.getlist(name) if hasattr(self.data, "getlist") else []
+            if any(not str(value).strip() for value in given):
+                self.add_error(name, "Give a value, or leave the parameter out.")
+        return data
+
     def query(self) -> dict[str, list[str]]:
         """The filters given, as query parameters for links (no empty ones)."""
         data = self.cleaned_data

@@ -15,6 +15,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
         f"Rows per page, at most {settings.API_MAX_PAGE_SIZE}."
     )
     max_page_size = settings.API_MAX_PAGE_SIZE
+    # A page is a number, as the schema says: no `?page=last`.
+    last_page_strings = ()
 
     def get_page_size(self, request):
         """`?page_size=` if given (a whole number from 1 to the maximum; anything

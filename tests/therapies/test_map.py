@@ -236,6 +236,9 @@ def test_bad_filter_values_are_400_with_the_field_named(anon, client, curator_cl
         assert page.status_code == 400
         assert b"NOPE is not one of the available choices" in page.content
     assert client.get("/map/map.svg?level=Z").status_code == 400
+    empty = anon.get("/api/v1/map/?category=")
+    assert empty.status_code == 400
+    assert empty.json() == {"category": ["Give a value, or leave the parameter out."]}
 
 
 def test_two_hundred_by_two_hundred_folds_to_the_cells_with_claims(anon, client):
