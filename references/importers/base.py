@@ -57,6 +57,18 @@ class RecordError(Exception):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+def interruption_behind(error: BaseException) -> BaseException | None:
+    """The interruption (a BaseException that is not an Exception: a stop
+    by a signal, Ctrl-C) that `error` was raised while handling, if any."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if not isinstance(error, Exception):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
 class ImportFailed(Exception):
     """An import that wrote nothing, and why (for a command or a page)."""
 
@@ -437,6 +449,11 @@ class Importer:
         except RecordError as error:
             raise ImportFailed(f"{error} Nothing was written.") from error
         except (ValidationError, IntegrityError, DatabaseError) as error:
+            stop = interruption_behind(error)
+            if stop is not None:
+                # A signal stopped the import mid-statement, and the driver
+                # failed cleaning up after it: the stop is what happened.
+                raise stop from None
             message = describe_error(error).rstrip(".")
             raise ImportFailed(f"{path}: {message}. Nothing was written.") from error
         return ctx.summary
