@@ -258,6 +258,7 @@ class RevisionFilter(FilterSet):
             help_text="Revisions of this claim (its number or its UID).",
         )
     )
+    evidence.empty_is_error = True  # a key, not free text
     status = choices_filter(Revision.Status.choices)
 
     class Meta:

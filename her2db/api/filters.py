@@ -21,14 +21,18 @@ NO_NULLS = "^[^\\u0000]*$"
 
 class FilterSet(django_filters.FilterSet):
     """A FilterSet where a parameter given empty (`?until=`) is an error, not
-    "no filter", unless the filter takes free text: an empty string is not a
+    "no filter", unless the filter takes free text (a text filter that takes
+    a key says so with `empty_is_error = True`): an empty string is not a
     number, a moment, a boolean, a choice or an identifier, and the schema
     says so (blanks are empty too, except among identifiers, which are text)."""
 
     def is_valid(self):
         valid = super().is_valid()
         for name, found in self.filters.items():
-            if isinstance(found, django_filters.CharFilter) or name in self.errors:
+            free_text = isinstance(found, django_filters.CharFilter)
+            if getattr(found, "empty_is_error", not free_text) is False:
+                continue
+            if name in self.errors:
                 continue
             text = isinstance(found, MultipleValueFilter)
             given = self.data.getlist(name) if hasattr(self.data, "getlist") else []

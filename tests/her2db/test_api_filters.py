@@ -186,6 +186,10 @@ def test_targets_by_agent(anon, world):
             {"until": ["Give a moment (ISO 8601), or leave the parameter out."]},
         ),
         (
+            "/api/v1/revisions/?evidence=",
+            {"evidence": ["Give a value, or leave the parameter out."]},
+        ),
+        (
             "/api/v1/mechanisms/?gene=",
             {"gene": ["Give a value, or leave the parameter out."]},
         ),
