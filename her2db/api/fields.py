@@ -154,3 +154,21 @@ class SummaryRelatedField(serializers.SlugRelatedField):
         if summary is None:
             summary = self._summary = self.summary_class(context=self.context)
         return summary.to_representation(obj)
+
+
+def _text_only(to_internal_value):
+    """Text fields take JSON strings only, as the schema says: DRF would turn
+    a number or a boolean into its digits ("12", "True") and accept it."""
+
+    def checked(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return to_internal_value(self, data)
+
+    return checked
+
+
+# Every text field of the API, those made from models and those declared.
+serializers.CharField.to_internal_value = _text_only(
+    serializers.CharField.to_internal_value
+)

@@ -6,7 +6,7 @@ own views: it must import nothing from the modules that build on them.
 
 from django.conf import settings
 from rest_framework import pagination
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -35,6 +35,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 }
             )
         return int(value)
+
+    def get_page_number(self, request, paginator):
+        """`?page=` is a whole number, as the schema says: anything else,
+        empty included, is no page (404), not the first one."""
+        value = request.query_params.get(self.page_query_param)
+        if value is not None and not (value.isascii() and value.isdigit()):
+            raise NotFound("A page is a whole number, from 1.")
+        return super().get_page_number(request, paginator)
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -235,7 +235,8 @@ def test_page_size_is_the_clients_choice_up_to_the_ceiling(anon, settings):
     ceiling = settings.API_MAX_PAGE_SIZE
     assert len(results(anon.get(f"/api/v1/citations/?page_size={ceiling}"))) == 5
     assert anon.get("/api/v1/citations/?page=99").status_code == 404
-    assert anon.get("/api/v1/citations/?page=last").status_code == 404  # a number
+    for page in ("last", "", "1.5", "-1"):  # a page is a whole number
+        assert anon.get(f"/api/v1/citations/?page={page}").status_code == 404
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "0.5", "null", "false", "", "1e3", "١"])
