@@ -23,6 +23,9 @@ class CitationSummary(Summary):
 class AuthorListSerializer(serializers.ListSerializer):
     """Authors in publication order, from the prefetched links when there are."""
 
+    # Read from values (her2db/api/reads.py): the citation's authors relation.
+    values_relation = "authors"
+
     def get_attribute(self, instance):
         links = instance.__dict__.get(PREFETCHED.format("citation_authors"))
         if links is None:

@@ -353,6 +353,9 @@ class ArmLabelField(serializers.CharField):
         kwargs.setdefault("max_length", 200)
         super().__init__(**kwargs)
 
+    # Read from values (her2db/api/reads.py): the arm's label column.
+    values_lookup = "arm__label"
+
     def to_representation(self, value):
         return value.label
 
@@ -587,6 +590,28 @@ class PendingRevisionsField(serializers.SerializerMethodField):
         return super().get_attribute(instance)
 
 
+def retraction_warning(citekey: str) -> str:
+    return (
+        f"Cites a retracted paper ({citekey}); no curator has reviewed this "
+        "claim since."
+    )
+
+
+class WarningsField(serializers.SerializerMethodField):
+    """Why a reader should take care of a claim (`get_warnings`); read from
+    values (her2db/api/reads.py) from the rows of its citations."""
+
+    values_needs = {"citations": ["citation__retracted"]}
+
+    @staticmethod
+    def from_values(row, found) -> list[str]:
+        return [
+            retraction_warning(link["citation__citekey"])
+            for link in found["citations rows"].get(row["pk"], ())
+            if link["citation__retracted"] and not link["retraction_reviewed"]
+        ]
+
+
 class EvidenceSerializer(CuratedSerializer):
     """A curated claim: agents, a mechanism, what the claim says, its sources.
 
@@ -609,7 +634,7 @@ class EvidenceSerializer(CuratedSerializer):
         TrialSummary, queryset=Trial.objects.all(), many=True, required=False
     )
 
-    warnings = serializers.SerializerMethodField(
+    warnings = WarningsField(
         help_text="Why a reader should take care, e.g. a retracted source that no "
         "curator has reviewed the claim against yet."
     )
@@ -662,8 +687,7 @@ class EvidenceSerializer(CuratedSerializer):
         if links is None:
             links = evidence.evidence_citations.select_related("citation")
         return [
-            f"Cites a retracted paper ({link.citation.citekey}); no curator has "
-            "reviewed this claim since."
+            retraction_warning(link.citation.citekey)
             for link in links
             if link.citation.retracted and not link.retraction_reviewed
         ]

@@ -18,6 +18,7 @@ from .conditional import (
     etag_of,
     parse_etags,
 )
+from .reads import plan_for
 from .renderers import JSONRenderer, dump_json
 
 
@@ -65,6 +66,20 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if getattr(self, "in_write_transaction", False):
             transaction.set_rollback(True)
         return response
+
+    def list(self, request, *args, **kwargs):
+        """A page of the list, read as values where the serializer's fields
+        allow it (her2db/api/reads.py), else through the serializer."""
+        queryset = self.filter_queryset(self.get_queryset())
+        plan = plan_for(self.get_serializer_class(), queryset)
+        if plan is None:
+            return super().list(request, *args, **kwargs)
+        rows = queryset.prefetch_related(None).values(*plan.columns)
+        page = self.paginate_queryset(rows)
+        data = plan.represent(list(rows if page is None else page), request)
+        if page is None:
+            return Response(data)
+        return self.get_paginated_response(data)
 
     def get_object(self):
         """The object named in the URL (its natural key), from `get_queryset()`.

@@ -17,6 +17,8 @@ from django.urls import reverse
 from rest_framework.generics import GenericAPIView
 
 from her2db import data_version
+from her2db.api import viewsets
+from her2db.registry import registry
 from references.importers.sql import insert_rows
 from tests import factories
 from tests.api_clients import current, keys
@@ -29,15 +31,25 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def built(monkeypatch) -> list[str]:
-    """The views that built a representation (asked for a serializer)."""
+    """The views that built a representation (asked for a serializer, or read
+    a list as values)."""
     calls = []
     original = GenericAPIView.get_serializer
+    planned = viewsets.plan_for
 
     def counting(self, *args, **kwargs):
         calls.append(type(self).__name__)
         return original(self, *args, **kwargs)
 
+    def counting_plans(serializer_class, queryset):
+        plan = planned(serializer_class, queryset)
+        if plan is not None:
+            resource = registry.get(serializer_class.Meta.model)
+            calls.append(resource.viewset.rpartition(".")[2])
+        return plan
+
     monkeypatch.setattr(GenericAPIView, "get_serializer", counting)
+    monkeypatch.setattr(viewsets, "plan_for", counting_plans)
     return calls
 
 

@@ -1,0 +1,294 @@
+"""Reading lists as values: what a serializer shows, made from `values()` rows.
+
+A page of a list is read without model instances: one query for the page's
+rows (the view's own queryset, filters, ordering and annotations, asked for
+the columns the serializer shows), one for each to-many relation it shows,
+and the JSON written from those rows. Model instances, related managers and
+DRF's per-field machinery cost more than the queries for a page of rows
+(`make bench` measures the difference against the floor).
+
+What to read is worked out once per serializer from its declarations: its
+`Meta.fields` and field types, the summaries' `names`, `key` and `basename`,
+the relations' models and orderings, the queryset's annotations. A field
+that reads something else says so itself:
+
+- `values_lookup`: the column to show, when its source is a relation
+  (an outcome arm's label, "arm__label");
+- `values_relation`: the model's to-many relation a list field shows, when
+  its source is a method (a citation's authors, "authors");
+- `from_values(row, related)` and `values_needs`: a field computed in Python
+  from the row and its relations' rows (an evidence item's warnings), with
+  the columns it reads on those relations ({"citations": [...]}).
+
+A serializer with a field the plan cannot read (`plan_for` gives None) is
+served by its serializer as before; a test compares both paths on every
+endpoint. The benchmark's floor (tests/bench/floor.py) runs the same plans
+on hand-compiled SQL.
+"""
+
+from collections.abc import Callable
+from types import SimpleNamespace
+
+from django.db.models import UUIDField
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
+
+from .fields import LinkField, Summary, SummaryRelatedField, resource_url
+from .serializers import PLAIN_FIELDS
+
+
+class Unreadable(LookupError):
+    """A field the plan cannot make from values."""
+
+
+def utc_stamp(value) -> str:
+    """A UTC datetime as DRF writes it in ISO 8601."""
+    return value.isoformat().removesuffix("+00:00") + "Z"
+
+
+class Values:
+    """How values as Django's `values()` returns them are read and written."""
+
+    def writer(self, api_field) -> Callable | None:
+        """How to write a column's value as `api_field` does (None: as it is)."""
+        if type(api_field) in PLAIN_FIELDS:
+            return None
+        if (
+            type(api_field) is serializers.DateTimeField
+            and getattr(api_field, "format", ISO_8601) == ISO_8601
+            and api_settings.DATETIME_FORMAT == ISO_8601
+            and timezone.get_current_timezone_name() == "UTC"
+        ):
+            return lambda value: (
+                utc_stamp(value)
+                if not value.utcoffset()
+                else (api_field.to_representation(value))
+            )
+        if isinstance(api_field, serializers.Field):
+            return api_field.to_representation
+        raise Unreadable(f"no writer for {type(api_field).__name__}")
+
+    def uid(self, value) -> str:
+        return str(value)
+
+    def rows(self, relation: "Relation", ids: list) -> list[dict]:
+        return list(relation.queryset(ids))
+
+
+VALUES = Values()
+
+
+def column(name: str, write: Callable | None) -> Callable:
+    if write is None:
+        return lambda row, found: row[name]
+    return lambda row, found: None if row[name] is None else write(row[name])
+
+
+class SummaryPlan:
+    """A related resource in brief, as `summary` (a `Summary`) declares it."""
+
+    def __init__(self, summary: type[Summary], path: str):
+        self.pairs = [(name, path + name) for name in summary.names]
+        self.key = path + summary.key
+        self.basename = summary.basename
+        self.columns = [self.key, *(lookup for _, lookup in self.pairs)]
+
+    def make(self, row, found) -> dict | None:
+        key = row[self.key]
+        if key is None:
+            return None
+        data = {name: row[lookup] for name, lookup in self.pairs}
+        data["url"] = f"{found['prefixes'][self.basename]}{key}/"
+        return data
+
+    def build(self, rows, found) -> list:
+        return [self.make(row, found) for row in rows]
+
+
+class Relation:
+    """The rows of a to-many relation of a page's objects, in the API's order."""
+
+    def __init__(self, model, name: str, plan_for: Callable, extra=()):
+        relation = model._meta.get_field(name)
+        if relation.one_to_many:
+            self.link, self.key, path = relation.related_model, relation.field.name, ""
+        elif relation.many_to_many and relation.concrete:
+            self.link = relation.remote_field.through
+            self.key = relation.m2m_field_name()
+            path = relation.m2m_reverse_field_name() + "__"
+        elif relation.many_to_many:
+            self.link = relation.through
+            self.key = relation.field.m2m_reverse_field_name()
+            path = relation.field.m2m_field_name() + "__"
+        else:
+            raise Unreadable(f"{model.__name__}.{name} is not a to-many relation")
+        # The link's own order less the object it belongs to: the order the
+        # API's relations are shown in.
+        self.ordering = [o for o in self.link._meta.ordering if o != self.key]
+        self.plan = plan_for(self.link if not path else relation.related_model, path)
+        self.columns = list(dict.fromkeys([self.key, *self.plan.columns, *extra]))
+
+    def queryset(self, ids: list):
+        return (
+            self.link._base_manager.filter(**{f"{self.key}__in": ids})
+            .order_by(*self.ordering)
+            .values(*self.columns)
+        )
+
+    def fetch(self, ids: list, reader, found) -> tuple[dict, dict]:
+        """(what each object shows, the rows it was made of), by object id."""
+        rows = reader.rows(self, ids)
+        shown, raw = {}, {}
+        for row, data in zip(rows, self.plan.build(rows, found), strict=True):
+            shown.setdefault(row[self.key], []).append(data)
+            raw.setdefault(row[self.key], []).append(row)
+        return shown, raw
+
+
+class Plan:
+    """How to make what `serializer` shows of an object from `values()` rows.
+
+    `annotations` are the names the queryset computes (counts), read as
+    columns; `reader` says how the values come (Django's `values()`, or the
+    benchmark's floor reading the driver's values itself).
+    """
+
+    def __init__(
+        self, serializer, model, path: str = "", annotations=(), reader=VALUES
+    ):
+        self.model, self.path, self.reader = model, path, reader
+        self.annotations = set(annotations)
+        self.pk = path + "pk"
+        self.columns = [self.pk]
+        self.relations: dict[str, Relation] = {}
+        self.basenames: set[str] = set()
+        # Columns computed fields read on the relations' rows, by field name.
+        self.needs: dict[str, list[str]] = {}
+        self.steps = []
+        for name, api_field in serializer.fields.items():
+            if getattr(api_field, "sometimes_absent", False):
+                continue  # absent from lists
+            try:
+                step = self.step(name, api_field)
+            except Unreadable as error:
+                raise Unreadable(
+                    f"{type(serializer).__name__}.{name}: {error}"
+                ) from None
+            self.steps.append((name, step))
+        self.columns = list(dict.fromkeys(self.columns))
+        for name, columns in self.needs.items():
+            relation = self.relations[name]
+            relation.columns = list(dict.fromkeys([*relation.columns, *columns]))
+
+    def step(self, name: str, api_field) -> Callable:
+        source = api_field.source
+        if hasattr(api_field, "from_values"):
+            for relation, columns in getattr(api_field, "values_needs", {}).items():
+                self.needs.setdefault(relation, []).extend(columns)
+            return api_field.from_values
+        if name in self.annotations:
+            self.columns.append(name)
+            return column(name, None)
+        if isinstance(api_field, LinkField):
+            key = self.path + api_field.key
+            self.columns.append(key)
+            self.basenames.add(basename := api_field.basename)
+            uid = self.reader.uid
+            if isinstance(self.model._meta.get_field(api_field.key), UUIDField):
+                return lambda row, found: (
+                    f"{found['prefixes'][basename]}{uid(row[key])}/"
+                )
+            return lambda row, found: f"{found['prefixes'][basename]}{row[key]}/"
+        if isinstance(api_field, SummaryRelatedField):
+            summary = SummaryPlan(api_field.summary_class, f"{self.path}{source}__")
+            self.basenames.add(summary.basename)
+            self.columns += summary.columns
+            return summary.make
+        if isinstance(api_field, serializers.ManyRelatedField):
+            child = api_field.child_relation.summary_class
+            return self.relation(
+                name, source, lambda model, path: self.summary(child, path)
+            )
+        if isinstance(api_field, serializers.ListSerializer):
+            child = api_field.child
+            source = getattr(api_field, "values_relation", source)
+            if isinstance(child, Summary):
+                return self.relation(
+                    name, source, lambda model, path: self.summary(type(child), path)
+                )
+            return self.relation(
+                name,
+                source,
+                lambda model, path: self.nested(child, model, path),
+            )
+        lookup = getattr(api_field, "values_lookup", None)
+        if lookup:
+            self.columns.append(self.path + lookup)
+            return column(self.path + lookup, None)
+        concrete = {f.name for f in self.model._meta.concrete_fields}
+        if source in concrete:
+            self.columns.append(self.path + source)
+            return column(self.path + source, self.reader.writer(api_field))
+        value = getattr(self.model, source, None)
+        if isinstance(value, property) and not self.path:
+            return lambda row, found: value.fget(SimpleNamespace(**row))
+        raise Unreadable("not a column, relation, property, count or computed field")
+
+    def summary(self, summary: type[Summary], path: str) -> SummaryPlan:
+        plan = SummaryPlan(summary, path)
+        self.basenames.add(plan.basename)
+        return plan
+
+    def nested(self, child, model, path: str) -> "Plan":
+        plan = Plan(child, model, path, reader=self.reader)
+        self.basenames |= plan.basenames
+        return plan
+
+    def relation(self, name: str, source: str, plan_for: Callable) -> Callable:
+        if self.path:
+            raise Unreadable("a relation of a relation's object")
+        self.relations[name] = Relation(self.model, source, plan_for)
+        pk = self.pk
+        return lambda row, found: found[name].get(row[pk], [])
+
+    def build(self, rows: list[dict], found: dict) -> list[dict]:
+        if self.relations and rows:
+            ids = [row[self.pk] for row in rows]
+            for name, relation in self.relations.items():
+                found[name], found[f"{name} rows"] = relation.fetch(
+                    ids, self.reader, found
+                )
+        steps = self.steps
+        return [{name: step(row, found) for name, step in steps} for row in rows]
+
+    def prefixes(self, request) -> dict:
+        """The URL prefix of each resource the plan links to, for `build`."""
+        return {
+            name: resource_url(request, name, "").removesuffix("/")
+            for name in self.basenames
+        }
+
+    def represent(self, rows: list[dict], request) -> list[dict]:
+        """What the serializer shows of each of `rows` (from `values(*columns)`)."""
+        return self.build(rows, {"prefixes": self.prefixes(request)})
+
+
+_PLANS: dict = {}
+
+
+def plan_for(serializer_class, queryset) -> Plan | None:
+    """The plan of `serializer_class` over `queryset`'s annotations, or None
+    when one of its fields cannot be read from values."""
+    annotations = tuple(sorted(queryset.query.annotations))
+    key = (serializer_class, annotations)
+    if key not in _PLANS:
+        try:
+            _PLANS[key] = Plan(
+                serializer_class(),
+                serializer_class.Meta.model,
+                annotations=annotations,
+            )
+        except Unreadable:
+            _PLANS[key] = None
+    return _PLANS[key]
