@@ -2,7 +2,13 @@
 
 from rest_framework import serializers
 
-from her2db.api.fields import PREFETCHED, LinkField, Summary
+from her2db.api.fields import (
+    PREFETCHED,
+    LinkField,
+    StrictCharField,
+    StrictURLField,
+    Summary,
+)
 from her2db.api.serializers import CuratedSerializer, RowSerializer
 
 from .identifiers import normalise_doi
@@ -54,7 +60,7 @@ class AuthorSerializer(RowSerializer):
         return attrs
 
 
-class DOIField(serializers.CharField):
+class DOIField(StrictCharField):
     """A DOI, accepted with or without a resolver prefix and stored lower-case."""
 
     def to_internal_value(self, data):
@@ -71,7 +77,7 @@ class CitationSerializer(CuratedSerializer):
         max_length=255,
         help_text="Lower-case, no resolver prefix (one is stripped if given).",
     )
-    source_url = serializers.URLField(
+    source_url = StrictURLField(
         source="url",
         allow_blank=True,
         required=False,

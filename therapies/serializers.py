@@ -10,6 +10,7 @@ from her2db.api.fields import (
     PREFETCHED,
     LinkField,
     PrefetchedListSerializer,
+    StrictCharField,
     Summary,
     SummaryRelatedField,
     resource_url,
@@ -97,7 +98,7 @@ def citation_field(**kwargs):
 class CommaListField(serializers.ListField):
     """A comma-separated text column shown and written as a list of strings."""
 
-    child = serializers.CharField(max_length=255)
+    child = StrictCharField(max_length=255)
 
     def to_representation(self, data):
         return [item.strip() for item in data.split(",") if item.strip()]
@@ -346,7 +347,7 @@ class DecimalNumberField(serializers.DecimalField):
         return float(super().to_representation(value))
 
 
-class ArmLabelField(serializers.CharField):
+class ArmLabelField(StrictCharField):
     """An arm of the outcome's trial, read and written as its label."""
 
     def __init__(self, **kwargs):
@@ -734,7 +735,7 @@ class TransitionSerializer(serializers.Serializer):
         choices=list(Evidence.TRANSITIONS),
         help_text="submit, accept, reject, send_back, retire or revise.",
     )
-    reason = serializers.CharField(
+    reason = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=2000,

@@ -5,6 +5,7 @@ A resource links to itself (LinkField) and shows related resources in brief
 that `prefetched()` fills (FromPrefetch).
 """
 
+from django.db import models
 from django.db.models import Prefetch
 from django.urls import reverse
 from rest_framework import serializers
@@ -156,19 +157,42 @@ class SummaryRelatedField(serializers.SlugRelatedField):
         return summary.to_representation(obj)
 
 
-def _text_only(to_internal_value):
-    """Text fields take JSON strings only, as the schema says: DRF would turn
-    a number or a boolean into its digits ("12", "True") and accept it."""
+# --- Text ---------------------------------------------------------------------
 
-    def checked(self, data):
+
+class TextOnly:
+    """Text takes JSON strings only, as the schema says: DRF would turn a
+    number or a boolean into its digits ("12", "True") and accept it."""
+
+    default_error_messages = {"not_a_string": "Not a valid string."}
+
+    def to_internal_value(self, data):
         if not isinstance(data, str):
-            self.fail("invalid")
-        return to_internal_value(self, data)
-
-    return checked
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
 
 
-# Every text field of the API, those made from models and those declared.
-serializers.CharField.to_internal_value = _text_only(
-    serializers.CharField.to_internal_value
-)
+class StrictCharField(TextOnly, serializers.CharField):
+    pass
+
+
+class StrictSlugField(TextOnly, serializers.SlugField):
+    pass
+
+
+class StrictURLField(TextOnly, serializers.URLField):
+    pass
+
+
+class StrictEmailField(TextOnly, serializers.EmailField):
+    pass
+
+
+# The text fields of model serializers (CuratedSerializer, RowSerializer).
+STRICT_TEXT_FIELDS = {
+    models.CharField: StrictCharField,
+    models.TextField: StrictCharField,
+    models.SlugField: StrictSlugField,
+    models.URLField: StrictURLField,
+    models.EmailField: StrictEmailField,
+}

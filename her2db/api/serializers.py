@@ -5,6 +5,13 @@ from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.settings import api_settings
 
+from .fields import (
+    STRICT_TEXT_FIELDS,
+    StrictCharField,
+    StrictEmailField,
+    StrictSlugField,
+    StrictURLField,
+)
 from .validation import full_clean
 
 
@@ -24,6 +31,10 @@ PLAIN_FIELDS = {
     serializers.IntegerField,
     serializers.SlugField,
     serializers.URLField,
+    StrictCharField,
+    StrictSlugField,
+    StrictURLField,
+    StrictEmailField,
 }
 _MISSING = object()
 CHANGE_REASON = "X-Change-Reason"
@@ -92,8 +103,17 @@ class PlainFieldsMixin:
         return None, False
 
 
+# Model text columns take JSON strings only (her2db/api/fields.py, TextOnly).
+TEXT_ONLY_MAPPING = {
+    **serializers.ModelSerializer.serializer_field_mapping,
+    **STRICT_TEXT_FIELDS,
+}
+
+
 class RowSerializer(PlainFieldsMixin, serializers.ModelSerializer):
     """A row that another object owns (an agent's target, a trial's arm)."""
+
+    serializer_field_mapping = TEXT_ONLY_MAPPING
 
 
 class CuratedSerializer(PlainFieldsMixin, serializers.ModelSerializer):
@@ -107,6 +127,7 @@ class CuratedSerializer(PlainFieldsMixin, serializers.ModelSerializer):
     or removed, and each is checked the same way.
     """
 
+    serializer_field_mapping = TEXT_ONLY_MAPPING
     # source: (foreign key to this object, fields that identify a row)
     owned_rows: dict[str, tuple[str, tuple[str, ...]]] = {}
     # many-to-many relations written with .set()

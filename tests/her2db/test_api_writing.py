@@ -601,3 +601,52 @@ def test_transition_refusals(anon, nobody_api, editor_api, world):
     assert set(errors(transition(editor_api, accepted, "publish"))) == {"action"}
     submitted.refresh_from_db()
     assert submitted.status == "SUBMITTED"
+
+
+# --- Text is text ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"name": 12}, "name"),  # a model text column
+        ({"slug": 7}, "slug"),  # a slug column
+        ({"abbreviation": True}, "abbreviation"),
+        ({"aliases": [{"alias": 3}]}, "aliases"),  # a row's column
+    ],
+)
+def test_a_number_or_boolean_for_text_is_a_400_not_its_digits(
+    curator_api, world, body, field
+):
+    agent = Agent.objects.order_by("slug").first()
+    url = f"/api/v1/agents/{agent.slug}/"
+    before = curator_api.get(url).content
+    response = curator_api.patch(url, body, format="json", **current(curator_api, url))
+    assert "Not a valid string." in str(errors(response)[field])
+    assert curator_api.get(url).content == before
+
+
+def test_declared_text_fields_take_strings_only(curator_api, world):
+    citation = Citation.objects.order_by("citekey").first()
+    url = f"/api/v1/citations/{citation.citekey}/"
+    for body, field in [
+        ({"doi": 10.1}, "doi"),
+        ({"source_url": 5}, "source_url"),
+        ({"authors": [{"family_name": 1}]}, "authors"),
+    ]:
+        response = curator_api.patch(
+            url, body, format="json", **current(curator_api, url)
+        )
+        assert field in errors(response), body
+    response = curator_api.post(
+        "/api/v1/targets/",
+        {"symbol": "EGFR2X", "name": "x", "aliases": [1, 2]},
+        format="json",
+    )
+    assert "aliases" in errors(response)
+    # A string is taken as it is.
+    response = curator_api.patch(
+        url, {"doi": "10.1000/xyz"}, format="json", **current(curator_api, url)
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["doi"] == "10.1000/xyz"
