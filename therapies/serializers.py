@@ -478,8 +478,12 @@ class DetailOnlyList(PrefetchedListSerializer):
 
     sometimes_absent = True
 
+    @staticmethod
+    def shown_in(context) -> bool:
+        return bool(context.get("show_outcomes"))
+
     def get_attribute(self, instance):
-        if not self.context.get("show_outcomes"):
+        if not self.shown_in(self.context):
             raise SkipField
         return super().get_attribute(instance)
 
@@ -585,8 +589,12 @@ class PendingRevisionsField(serializers.SerializerMethodField):
 
     sometimes_absent = True
 
+    @staticmethod
+    def shown_in(context) -> bool:
+        return bool(context.get("show_revisions"))
+
     def get_attribute(self, instance):
-        if not self.context.get("show_revisions"):
+        if not self.shown_in(self.context):
             raise SkipField
         return super().get_attribute(instance)
 

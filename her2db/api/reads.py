@@ -166,9 +166,13 @@ class Plan:
         # Columns computed fields read on the relations' rows, by field name.
         self.needs: dict[str, list[str]] = {}
         self.steps = []
+        # Fields a view shows only sometimes (`shown_in(context)`): the plan
+        # leaves them out, and is not used where one is shown.
+        self.absent = []
         for name, api_field in serializer.fields.items():
             if getattr(api_field, "sometimes_absent", False):
-                continue  # absent from lists
+                self.absent.append(api_field)
+                continue
             try:
                 step = self.step(name, api_field)
             except Unreadable as error:
@@ -244,6 +248,10 @@ class Plan:
         plan = Plan(child, model, path, reader=self.reader)
         self.basenames |= plan.basenames
         return plan
+
+    def leaves_out(self, context: dict) -> bool:
+        """Would the serializer show, in `context`, a field the plan leaves out?"""
+        return any(api_field.shown_in(context) for api_field in self.absent)
 
     def relation(self, name: str, source: str, plan_for: Callable) -> Callable:
         if self.path:

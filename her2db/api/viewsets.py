@@ -67,11 +67,19 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             transaction.set_rollback(True)
         return response
 
+    def values_plan(self, queryset):
+        """How to read `queryset` as values (her2db/api/reads.py), or None to
+        read it through the serializer."""
+        plan = plan_for(self.get_serializer_class(), queryset)
+        if plan is None or plan.leaves_out(self.get_serializer_context()):
+            return None
+        return plan
+
     def list(self, request, *args, **kwargs):
         """A page of the list, read as values where the serializer's fields
-        allow it (her2db/api/reads.py), else through the serializer."""
+        allow it, else through the serializer."""
         queryset = self.filter_queryset(self.get_queryset())
-        plan = plan_for(self.get_serializer_class(), queryset)
+        plan = self.values_plan(queryset)
         if plan is None:
             return super().list(request, *args, **kwargs)
         rows = queryset.prefetch_related(None).values(*plan.columns)
@@ -80,6 +88,26 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if page is None:
             return Response(data)
         return self.get_paginated_response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        """One object, read as values as a list's are where it can be.
+
+        Reading checks no object permission: reads need none (ModelPermissions).
+        """
+        queryset = self.get_queryset()
+        plan = self.values_plan(queryset)
+        if plan is None:
+            return super().retrieve(request, *args, **kwargs)
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        rows = list(
+            queryset.filter(**self.lookup_filter(value))
+            .prefetch_related(None)
+            .values(*plan.columns)[:2]
+        )
+        if len(rows) != 1:
+            # As get_object_or_404 answers: none found (or, impossibly, more).
+            return super().retrieve(request, *args, **kwargs)
+        return Response(plan.represent(rows, request)[0])
 
     def get_object(self):
         """The object named in the URL (its natural key), from `get_queryset()`.

@@ -35,6 +35,8 @@ VOCABULARY = (
 WORDS = VOCABULARY.split()
 # Children before parents, so that a plain DELETE never breaks a foreign key.
 MODELS = (
+    models.OutcomeArmResult,
+    models.Outcome,
     models.EvidenceTrial,
     models.EvidenceCitation,
     models.EvidenceAgent,
@@ -78,7 +80,8 @@ def build(sizes: dict[str, int]) -> None:
     citations = make_citations(rng, sizes)
     targets, agents = make_agents(rng, sizes, citations)
     mechanisms = make_mechanisms(rng, sizes, targets)
-    trials = make_trials(rng, sizes, agents, citations)
+    trials, arms = make_trials(rng, sizes, agents, citations)
+    make_outcomes(rng, trials, arms, citations)
     make_evidence(rng, sizes, agents, mechanisms, citations, trials)
 
 
@@ -282,7 +285,59 @@ def make_trials(rng, sizes, agents, citations) -> list[models.Trial]:
             for c in some(rng, citations, 0, 3)
         ],
     )
-    return trials
+    return trials, arms
+
+
+def make_outcomes(rng, trials, arms, citations) -> None:
+    """Results for half the trials: a comparison, and each arm's value."""
+    arms_of = {}
+    for arm in arms:
+        arms_of.setdefault(arm.trial_id, []).append(arm)
+    outcomes = bulk(
+        models.Outcome,
+        [
+            models.Outcome(
+                uid=uuid.UUID(int=rng.getrandbits(128), version=4),
+                trial=trial,
+                endpoint=endpoint,
+                population=rng.choice(["ITT", "HR-positive"]),
+                analysis=rng.choice(["PRIMARY", "INTERIM", "FINAL"]),
+                data_cutoff=date(2020, 1, 1) + timedelta(days=rng.randint(0, 1500))
+                if rng.random() < 0.7
+                else None,
+                measure="HR" if compared else "",
+                estimate=Decimal("0.6400") if compared else None,
+                ci_lower=Decimal("0.5100") if compared else None,
+                ci_upper=Decimal("0.7900") if compared else None,
+                p_value=Decimal("0.0010") if compared else None,
+                p_qualifier=rng.choice(["<", "="]),
+                crossed_boundary=rng.choice([True, False, None]),
+                citation=rng.choice(citations) if rng.random() < 0.8 else None,
+                locator=rng.choice(["", "Table 2", "Abstract (Results)"]),
+                notes=sentence(rng, 8) if rng.random() < 0.3 else "",
+            )
+            for trial in trials[::2]
+            for endpoint, compared in (("PFS", True), ("OS", False))
+        ],
+    )
+    bulk(
+        models.OutcomeArmResult,
+        [
+            models.OutcomeArmResult(
+                outcome=outcome,
+                arm=arm,
+                unit="MEDIAN_MONTHS",
+                value=Decimal(rng.randint(50, 400)) / 10 if n else None,
+                ci_lower=Decimal("4.000") if n else None,
+                ci_upper=Decimal("41.000") if n else None,
+                not_reached=not n,
+                events=rng.randint(10, 200) if n else None,
+                patients=rng.randint(200, 400) if n else None,
+            )
+            for outcome in outcomes
+            for n, arm in enumerate(arms_of[outcome.trial_id])
+        ],
+    )
 
 
 def make_evidence(rng, sizes, agents, mechanisms, citations, trials) -> None:

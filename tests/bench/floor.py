@@ -42,6 +42,7 @@ from therapies.models import (
     EvidenceAgent,
     EvidenceTrial,
     Mechanism,
+    Outcome,
     Target,
     Trial,
     TrialArmAgent,
@@ -51,6 +52,7 @@ from therapies.serializers import (
     CommaListField,
     EvidenceSerializer,
     MechanismSerializer,
+    OutcomeSerializer,
     TargetSerializer,
     TrialSerializer,
 )
@@ -187,6 +189,19 @@ class Resource:
             }
         )
 
+    def one(self, key) -> bytes:
+        """The JSON of the record whose key (as the registry declares it) is `key`."""
+        if ("one", key) not in self.queries:
+            model = self.serializer.Meta.model
+            self.queries["one", key] = Compiled(
+                self.rows()
+                .filter(**{registry.get(model).key: key})
+                .annotate(**self.annotations)
+                .values(*self.plan.columns)
+            )
+        rows = self.queries["one", key].rows()
+        return orjson.dumps(self.plan.build(rows, {"prefixes": PREFIXES})[0])
+
     def compiled(self, size: int, word: str) -> tuple[Compiled, Compiled]:
         """The queries for the count and the page, compiled the first time."""
         if (size, word) not in self.queries:
@@ -245,6 +260,7 @@ RESOURCES = {
         EvidenceSerializer,
         Evidence.objects.accepted,
     ),
+    "outcomes": Resource(OutcomeSerializer, Outcome.objects.all),
     "citations": Resource(
         CitationSerializer,
         Citation.objects.all,

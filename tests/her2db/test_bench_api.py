@@ -8,7 +8,7 @@ import orjson
 from django.test import Client
 
 from references.models import Citation
-from tests.bench.compare import api_and_floor
+from tests.bench.compare import api_and_floor, details_and_floor
 from tests.bench.dataset import build
 from therapies.models import Evidence, EvidenceCitation
 
@@ -39,7 +39,11 @@ def test_floor_makes_the_api_bytes_of_every_benchmarked_page(db):
     for label, _, api_bytes, floor in api_and_floor(client, page=50):
         shown[label] = orjson.loads(api_bytes)["results"]
         assert floor() == api_bytes, label
-    assert len(shown) == 8  # six lists and two searches
+    assert len(shown) == 9  # seven lists and two searches
+    records = details_and_floor(client)
+    assert len(records) == 6  # every list but trials (see NO_DETAIL_FLOOR)
+    for label, _, api_bytes, floor in records:
+        assert floor() == api_bytes, label
     # What the comparison has to get right is there to compare.
     assert any(item["warnings"] for item in shown["evidence"])
     assert any(item["trials"] for item in shown["evidence"])
@@ -50,6 +54,11 @@ def test_floor_makes_the_api_bytes_of_every_benchmarked_page(db):
     assert any(c["retraction_date"] and c["pmc_url"] for c in shown["citations"])
     assert any(t["arms"] and t["publications"] for t in shown["trials"])
     assert any(t["agents"] and t["mechanisms"] for t in shown["targets"])
+    assert any(o["estimate"] and o["citation"] for o in shown["outcomes"])
+    assert any(o["estimate"] is None for o in shown["outcomes"])
+    arms = [arm for o in shown["outcomes"] for arm in o["arms"]]
+    assert any(arm["value"] for arm in arms)
+    assert any(arm["not_reached"] for arm in arms)
 
 
 def test_the_check_data_benchmark_times_every_rule(db):
