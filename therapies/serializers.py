@@ -344,6 +344,8 @@ class DecimalNumberField(serializers.DecimalField):
         super().__init__(**kwargs)
 
     def to_representation(self, value):
+        if type(value) is Decimal and value.as_tuple().exponent == -self.decimal_places:
+            return float(value)  # already as DRF would quantize it
         return float(super().to_representation(value))
 
 

@@ -27,8 +27,10 @@ on hand-compiled SQL.
 """
 
 from collections.abc import Callable
+from decimal import Decimal
 from types import SimpleNamespace
 
+from django.db import connections, router
 from django.db.models import UUIDField
 from django.utils import timezone
 from rest_framework import ISO_8601, serializers
@@ -45,6 +47,23 @@ class Unreadable(LookupError):
 def utc_stamp(value) -> str:
     """A UTC datetime as DRF writes it in ISO 8601."""
     return value.isoformat().removesuffix("+00:00") + "Z"
+
+
+def decimal_writer(api_field) -> Callable:
+    """DRF's DecimalField.to_representation, without quantizing a value that
+    already has the field's decimal places (as the database gives them)."""
+    places = -api_field.decimal_places
+    as_text = getattr(
+        api_field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING
+    )
+    slow = api_field.to_representation
+
+    def write(value):
+        if type(value) is Decimal and value.as_tuple().exponent == places:
+            return format(value, "f") if as_text else value
+        return slow(value)
+
+    return write
 
 
 class Values:
@@ -65,6 +84,8 @@ class Values:
                 if not value.utcoffset()
                 else (api_field.to_representation(value))
             )
+        if type(api_field) is serializers.DecimalField:
+            return decimal_writer(api_field)
         if isinstance(api_field, serializers.Field):
             return api_field.to_representation
         raise Unreadable(f"no writer for {type(api_field).__name__}")
@@ -72,8 +93,55 @@ class Values:
     def uid(self, value) -> str:
         return str(value)
 
+    def __init__(self):
+        # A relation's query differs only in its ids: compiled once for each
+        # database and number of ids (at most the largest page's).
+        self.compiled: dict[tuple, CompiledValues | None] = {}
+
     def rows(self, relation: "Relation", ids: list) -> list[dict]:
-        return list(relation.queryset(ids))
+        alias = router.db_for_read(relation.link)
+        key = (relation, alias, len(ids))
+        compiled = self.compiled.get(key, False)
+        if compiled is False:
+            compiled = self.compiled[key] = CompiledValues.of(
+                relation.queryset(ids).using(alias), ids
+            )
+        if compiled is None:
+            return list(relation.queryset(ids).using(alias))
+        return compiled.rows(ids)
+
+
+class CompiledValues:
+    """A `values()` query whose only parameters are ids, compiled once and run
+    again with other ids: the rows as `values()` gives them (Django's value
+    converters applied), without building and compiling the query again."""
+
+    def __init__(self, queryset):
+        query = queryset.query
+        self.alias = queryset.db
+        self.compiler = query.get_compiler(self.alias)
+        self.sql, self.params = self.compiler.as_sql()
+        columns = [expression for expression, _, _ in self.compiler.select]
+        self.converters = self.compiler.get_converters(columns)
+        # As Django's ValuesIterable names the columns.
+        self.names = list(
+            query.selected or [*query.values_select, *query.annotation_select]
+        )
+
+    @classmethod
+    def of(cls, queryset, ids: list) -> "CompiledValues | None":
+        """The compiled query, or None if it binds more than the ids."""
+        compiled = cls(queryset)
+        return compiled if list(compiled.params) == list(ids) else None
+
+    def rows(self, ids: list) -> list[dict]:
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self.sql, ids)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 VALUES = Values()

@@ -43,7 +43,11 @@ def main() -> None:
 
         print(f"Benchmark database: {name} ({connection.vendor})")
         sizes = scaled(args.scale)
-        if args.keep and Evidence.objects.count() == sizes["evidence"]:
+        if (
+            args.keep
+            and Evidence.objects.count() == sizes["evidence"]
+            and all(model.objects.exists() for model in MODELS)
+        ):
             print("Reusing the data set already there.")
         else:
             started = time.perf_counter()
