@@ -35,7 +35,10 @@ class CitationViewSet(CuratedViewSet):
     ordering_fields = ["citekey", "year", "journal", "created_at", "updated_at"]
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, *CITATION_RENDERERS]
 
-    def get_queryset(self):
+    def queryset_variant(self) -> tuple:
+        return (*super().queryset_variant(), self.exporting())
+
+    def build_queryset(self):
         if self.exporting():
             return Citation.objects.with_authors()  # what the writers expect
         return Citation.objects.prefetch_related(

@@ -110,7 +110,7 @@ class TargetViewSet(CuratedViewSet):
     lookup_value_regex = r"[A-Za-z0-9][A-Za-z0-9-]*"
     ordering_fields = ["symbol", "name", "created_at", "updated_at"]
 
-    def get_queryset(self):
+    def build_queryset(self):
         return Target.objects.prefetch_related(
             prefetched("agents", summaries(Agent, "slug", "name")),
             prefetched("mechanisms", summaries(Mechanism, "slug", "name")),
@@ -134,7 +134,7 @@ class AgentViewSet(CuratedViewSet):
         "updated_at",
     ]
 
-    def get_queryset(self):
+    def build_queryset(self):
         user = self.request.user
         return Agent.objects.prefetch_related(
             prefetched("aliases", AgentAlias.objects.order_by("alias")),
@@ -188,7 +188,7 @@ class MechanismViewSet(CuratedViewSet):
         "updated_at",
     ]
 
-    def get_queryset(self):
+    def build_queryset(self):
         return (
             Mechanism.objects.select_related("parent")
             .defer(
@@ -233,7 +233,7 @@ class TrialViewSet(CuratedViewSet):
         # A trial's outcomes are on its own page, not in lists.
         return super().get_serializer_context() | {"show_outcomes": bool(self.detail)}
 
-    def get_queryset(self):
+    def build_queryset(self):
         trials = Trial.objects.prefetch_related(
             prefetched(
                 "arms",
@@ -285,7 +285,7 @@ class OutcomeViewSet(CuratedViewSet):
         "updated_at",
     ]
 
-    def get_queryset(self):
+    def build_queryset(self):
         return outcome_rows(Outcome.objects.select_related("trial"))
 
 
@@ -365,7 +365,7 @@ class EvidenceViewSet(CuratedViewSet):
             "show_revisions": self.shows_revisions()
         }
 
-    def get_queryset(self):
+    def build_queryset(self):
         claims = self.claims()
         if self.shows_revisions():
             claims = claims.prefetch_related(

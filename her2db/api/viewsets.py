@@ -21,6 +21,9 @@ from .conditional import (
 from .reads import plan_for
 from .renderers import JSONRenderer, dump_json
 
+# Each curated view's queryset by (view class, variant): see get_queryset.
+_BUILT: dict = {}
+
 
 class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     """A resource of curated data: conditional requests and safe writes.
@@ -66,6 +69,29 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if getattr(self, "in_write_transaction", False):
             transaction.set_rollback(True)
         return response
+
+    def build_queryset(self):
+        """The rows, annotations and prefetches of this resource (subclasses)."""
+        raise NotImplementedError
+
+    def queryset_variant(self) -> tuple:
+        """What `build_queryset` depends on besides the view's class: the
+        reader's permissions (what they may see), and one object or a list. A
+        view whose rows depend on anything else says so by adding to it."""
+        user = self.request.user
+        seen = frozenset(user.get_all_permissions()) if user.is_authenticated else ()
+        return (seen, bool(self.detail))
+
+    def get_queryset(self):
+        """`build_queryset()`, built once for each variant and cloned for each
+        request: annotations with subqueries (counts) cost more to build and
+        resolve than a page of rows costs to read. The kept queryset is never
+        evaluated, only cloned (`.all()`), so no request sees another's rows."""
+        key = (type(self), self.queryset_variant())
+        built = _BUILT.get(key)
+        if built is None:
+            built = _BUILT[key] = self.build_queryset()
+        return built.all()
 
     def values_plan(self, queryset):
         """How to read `queryset` as values (her2db/api/reads.py), or None to

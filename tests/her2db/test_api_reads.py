@@ -89,6 +89,26 @@ def test_every_list_reads_as_values_what_its_serializer_shows(
         assert missing.status_code == 404, basename
     shown = both_paths(client, "evidence")[0]
     assert any(item["warnings"] for item in shown)
+    # The querysets kept for each view and variant are only ever cloned.
+    assert viewsets._BUILT
+    assert all(kept._result_cache is None for kept in viewsets._BUILT.values())
+
+
+def test_a_queryset_kept_for_one_reader_is_not_served_to_another(
+    db, shipped_data, curator, settings
+):
+    settings.API_CACHE = False
+    draft = Evidence.objects.accepted().first()
+    Evidence.objects.filter(pk=draft.pk).update(status=Evidence.Status.DRAFT)
+    url = f"/api/v1/evidence/{draft.uid}/"
+    reader, editor = Client(), Client()
+    editor.force_login(curator)
+    assert editor.get(url).status_code == 200
+    assert reader.get(url).status_code == 404
+    assert editor.get(url).status_code == 200
+    listed = [row["uid"] for row in every_page(reader, "evidence")]
+    assert str(draft.uid) not in listed
+    assert str(draft.uid) in [row["uid"] for row in every_page(editor, "evidence")]
 
 
 def test_a_field_the_values_cannot_make_is_read_through_the_serializer():
