@@ -6,9 +6,9 @@ by Locust headless on loopback (tests/bench/locustfile.py).
 The database is `her2db_loadtest`, made anew beside DATABASE_URL's server
 (127.0.0.1:5432 when DATABASE_URL is not PostgreSQL), or LOADTEST_DATABASE_URL
 (emptied); it is loaded with the shipped fixtures (load_curated), and a
-curator gets a token. The cache is CACHE_URL, else Redis db 5 on 127.0.0.1,
-flushed first. The anonymous rate limit is lifted for the run (every client
-is 127.0.0.1). Prints a table per endpoint and, last, exactly:
+curator gets a token. The cache is CACHE_URL, else Redis db 6 on 127.0.0.1
+(not the tests' db 5), flushed first. The anonymous rate limit is lifted for
+the run (every client is 127.0.0.1). Prints a table per endpoint and, last, exactly:
 
     loadtest: <rps> rps, p50 <ms>, p95 <ms>, p99 <ms>, errors <n>
 
@@ -217,7 +217,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = database_url()
-    cache_url = os.getenv("CACHE_URL", "") or "redis://127.0.0.1:6379/5"
+    cache_url = os.getenv("CACHE_URL", "") or "redis://127.0.0.1:6379/6"
     print(f"preparing {url.rsplit('/', 1)[1]} (load_curated, a token)", flush=True)
     data = prepare(url)
     redis.Redis.from_url(cache_url).flushdb()
