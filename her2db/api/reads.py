@@ -32,21 +32,15 @@ from types import SimpleNamespace
 
 from django.db import connections, router
 from django.db.models import UUIDField
-from django.utils import timezone
-from rest_framework import ISO_8601, serializers
+from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from .fields import LinkField, Summary, SummaryRelatedField, resource_url
-from .serializers import PLAIN_FIELDS
+from .serializers import PLAIN_FIELDS, PlainFieldsMixin, utc_stamp
 
 
 class Unreadable(LookupError):
     """A field the plan cannot make from values."""
-
-
-def utc_stamp(value) -> str:
-    """A UTC datetime as DRF writes it in ISO 8601."""
-    return value.isoformat().removesuffix("+00:00") + "Z"
 
 
 def decimal_writer(api_field) -> Callable:
@@ -71,19 +65,13 @@ class Values:
 
     def writer(self, api_field) -> Callable | None:
         """How to write a column's value as `api_field` does (None: as it is)."""
+        # The serializers' own short cut: a plain value, or a UTC stamp.
+        attribute, stamp = PlainFieldsMixin.short_cut(api_field)
         if type(api_field) in PLAIN_FIELDS:
             return None
-        if (
-            type(api_field) is serializers.DateTimeField
-            and getattr(api_field, "format", ISO_8601) == ISO_8601
-            and api_settings.DATETIME_FORMAT == ISO_8601
-            and timezone.get_current_timezone_name() == "UTC"
-        ):
-            return lambda value: (
-                utc_stamp(value)
-                if not value.utcoffset()
-                else (api_field.to_representation(value))
-            )
+        if attribute is not None and stamp:
+            slow = api_field.to_representation
+            return lambda value: slow(value) if value.utcoffset() else utc_stamp(value)
         if type(api_field) is serializers.DecimalField:
             return decimal_writer(api_field)
         if isinstance(api_field, serializers.Field):

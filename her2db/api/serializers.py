@@ -46,6 +46,11 @@ def change_reason(request) -> str:
     return reason.replace("\x00", "").strip()[:1000]
 
 
+def utc_stamp(value) -> str:
+    """A UTC datetime as DRF's DateTimeField writes it in ISO 8601."""
+    return value.isoformat().removesuffix("+00:00") + "Z"
+
+
 class PlainFieldsMixin:
     """DRF's `to_representation`, with a short cut for plain columns.
 
@@ -73,7 +78,7 @@ class PlainFieldsMixin:
                     continue
                 if stamp and value is not _MISSING and not value.utcoffset():
                     # As DateTimeField writes a UTC time in ISO 8601.
-                    data[name] = value.isoformat().removesuffix("+00:00") + "Z"
+                    data[name] = utc_stamp(value)
                     continue
                 if not stamp and value is not _MISSING and not callable(value):
                     data[name] = value
