@@ -9,15 +9,19 @@ source gives one), which every style shortens or prints correctly.
 import re
 
 # Given names that are nothing but initials written without full stops:
-# "SM", "S M", "H", "J-P" (PubMed's Initials, and the older curated data).
-BARE_INITIALS = re.compile(r"^[A-Z](?:[ -]?[A-Z]){0,4}$")
-LETTER = re.compile(r"[A-Z]")
+# "SM", "S M", "H", "J-P", "Å" (PubMed's Initials, and the older curated
+# data): up to five letters, each a capital (accented ones too).
+BARE_INITIALS = re.compile(r"^[^\W\d_](?:[ -]?[^\W\d_]){0,4}$")
+
+# A generational suffix written at the end of the given name ("CE Jr", as
+# some sources print it), which belongs in the author's suffix.
+TRAILING_SUFFIX = re.compile(r"^(?P<given>.*\S)\s+(?P<suffix>Jr\.?|Sr\.?|II|III|IV)$")
 
 
 def dotted_initials(given: str) -> str:
     """ "EJ" -> "E. J.", "J-P" -> "J.-P.", "H" -> "H."; anything else unchanged."""
     given = given.strip()
-    if not BARE_INITIALS.match(given):
+    if not needs_stops(given):
         return given
     out = ""
     for char in given.replace(" ", ""):
@@ -28,9 +32,24 @@ def dotted_initials(given: str) -> str:
     return out.strip()
 
 
+def split_suffix(given: str) -> tuple[str, str]:
+    """ "CE Jr" -> ("CE", "Jr"); a given name without a suffix is unchanged."""
+    found = TRAILING_SUFFIX.match(given.strip())
+    if found is None:
+        return given, ""
+    return found["given"], found["suffix"].rstrip(".")
+
+
+def person_name(given: str) -> tuple[str, str]:
+    """A source's given name as stored: (given name with full stops, suffix)."""
+    given, suffix = split_suffix(given)
+    return dotted_initials(given), suffix
+
+
 def needs_stops(given: str) -> bool:
     """Is this given name initials run together, or without their full stops?"""
-    return bool(BARE_INITIALS.match(given.strip()))
+    given = given.strip()
+    return bool(BARE_INITIALS.match(given)) and given.replace("-", "").isupper()
 
 
 def initials_of(given: str) -> str:

@@ -25,7 +25,13 @@ from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Abs, Length
 
 from references.models import Author, Citation
-from references.names import compatible, dotted_initials, initials_of, needs_stops
+from references.names import (
+    compatible,
+    dotted_initials,
+    initials_of,
+    needs_stops,
+    split_suffix,
+)
 from therapies.groups import curated_models
 from therapies.models import (
     Agent,
@@ -323,6 +329,17 @@ def initials_without_stops():
             )
 
 
+def suffix_in_given_name():
+    people = Author.objects.filter(is_collective=False).exclude(given_name="")
+    for family, given in people.values_list("family_name", "given_name"):
+        stored, suffix = split_suffix(given)
+        if suffix:
+            yield (
+                f"author {family} {given}: a suffix in the given name; write "
+                f"given name {stored!r} and suffix {suffix!r}"
+            )
+
+
 def one_person_two_spellings():
     """Same family name, initials one of which begins the other's ("Benyunes M"
     and "Benyunes M. C.", "Aftimos" and "Aftimos P."); exact twins are
@@ -364,6 +381,7 @@ GAPS = [
     approved_without_approval,
     her2_approvals_uncited,
     initials_without_stops,
+    suffix_in_given_name,
     one_person_two_spellings,
 ]
 

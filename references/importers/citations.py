@@ -9,7 +9,7 @@ that HER2db can use becomes the new citation's citekey.
 from pathlib import Path
 
 from references import formats
-from references.names import dotted_initials
+from references.names import person_name
 
 from .base import ImportContext, Importer, RecordError, chunked
 from .writer import CitationRecord, CitationWriter, citation_values
@@ -41,6 +41,11 @@ def read_entries(path: Path) -> tuple[str, list, dict]:
         raise RecordError(f"{name}: {error}", source=str(path)) from None
 
 
+def _author(family: str, given: str) -> tuple[str, str, bool, str]:
+    stored, suffix = person_name(given)
+    return family, stored, not given, suffix
+
+
 def to_record(entry: dict, number: int) -> CitationRecord:
     key = entry.get("citekey", "")
     fields = {k: v for k, v in entry.items() if k not in ("authors", "citekey")}
@@ -49,11 +54,9 @@ def to_record(entry: dict, number: int) -> CitationRecord:
         where=f"entry {number}" + (f" ({key})" if key else ""),
         values=citation_values(**fields),
         # formats gives a group (a study group) an empty given name; initials
-        # run together ("EJ") are written with full stops, as PubMed's are.
-        authors=[
-            (family, dotted_initials(given), not given)
-            for family, given in entry["authors"]
-        ],
+        # run together ("EJ") are written with full stops, as PubMed's are,
+        # and a suffix at the end of the given name ("C. E. Jr") is its own.
+        authors=[_author(family, given) for family, given in entry["authors"]],
         citekey=key,
     )
 

@@ -200,3 +200,19 @@ def test_initials_run_together_in_a_file_get_full_stops(tmp_path):
         ("Baselga", "J."),
     ]
     assert citation.authors_truncated is True
+
+
+def test_a_suffix_written_in_the_given_name_is_stored_as_the_suffix(tmp_path):
+    path = tmp_path / "refs.json"
+    path.write_text(
+        '[{"id": "Geyer2006", "type": "article-journal", "title": "A trial",'
+        ' "issued": {"date-parts": [[2006]]}, "author": ['
+        '{"family": "Geyer", "given": "CE Jr"},'
+        ' {"family": "Borg", "given": "Å"}]}]',
+        encoding="utf-8",
+    )
+    run("import_citations", path)
+    citation = Citation.objects.get(citekey="Geyer2006")
+    assert [
+        (a.family_name, a.given_name, a.suffix) for a in citation.ordered_authors()
+    ] == [("Geyer", "C. E.", "Jr"), ("Borg", "Å.", "")]

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 
 from references.models import Author, Citation
-from references.names import compatible, dotted_initials, needs_stops
+from references.names import compatible, dotted_initials, needs_stops, split_suffix
 from therapies import checks
 from therapies.checks import fold
 from therapies.groups import curated_models
@@ -163,6 +163,17 @@ def initials_without_stops():
             yield (
                 f"author {author.family_name} {given}: initials "
                 f"without full stops; write {dotted_initials(given)!r}"
+            )
+
+
+def suffix_in_given_name():
+    for author in Author.objects.all():
+        given = author.given_name
+        stored, suffix = split_suffix(given)
+        if not author.is_collective and suffix:
+            yield (
+                f"author {author.family_name} {given}: a suffix in the given "
+                f"name; write given name {stored!r} and suffix {suffix!r}"
             )
 
 

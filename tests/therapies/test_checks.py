@@ -72,6 +72,8 @@ def one_violation_of_each_rule():
     factories.make_agent(development_status=Agent.Status.APPROVED)
     factories.make_approval(her2_positive_breast=True)
     factories.make_author(family_name="Swain", given_name="SM")
+    factories.make_author(family_name="Borg", given_name="Å")
+    factories.make_author(family_name="Geyer", given_name="C. E. Jr")
     factories.make_author(family_name="Benyunes", given_name="M.")
     factories.make_author(family_name="Benyunes", given_name="M. C.")
 
@@ -109,6 +111,9 @@ def test_the_set_queries_find_what_the_row_by_row_rules_found():
         "marked approved, with no approval on record",
         "cites neither its label nor its trial",
         "author Swain SM: initials without full stops; write 'S. M.'",
+        "author Borg Å: initials without full stops; write 'Å.'",
+        "author Geyer C. E. Jr: a suffix in the given name; write given name "
+        "'C. E.' and suffix 'Jr'",
         "authors Benyunes M. / Benyunes M. C.: one person, two spellings?",
     ]:
         assert expected in gaps, expected
