@@ -70,7 +70,8 @@ bench: install
 # loopback for SECONDS with USERS clients: lists, details, filters, searches,
 # formats and the change feed, anonymous and with a token, about 5% writes
 # with If-Match (tests/bench/loadtest.py: which database, which cache).
-# LOADTEST_MIX=anon: anonymous reads only; API_CACHE=False: nothing kept.
+# LOADTEST_MIX=anon: anonymous reads only; LOADTEST_MIX="only:list agents":
+# that one read alone; API_CACHE=False: nothing kept.
 SECONDS ?= 60
 USERS ?= 20
 WORKERS ?= 2

@@ -12,7 +12,8 @@ the run (every client is 127.0.0.1). Prints a table per endpoint and, last, exac
 
     loadtest: <rps> rps, p50 <ms>, p95 <ms>, p99 <ms>, errors <n>
 
-LOADTEST_MIX=anon runs anonymous reads only; API_CACHE=False serves every
+LOADTEST_MIX=anon runs anonymous reads only, LOADTEST_MIX="only:list agents"
+one read alone (a name of tests/bench/loadmix.py READS); API_CACHE=False serves every
 answer built afresh (the "before" of docs and issue 13).
 """
 

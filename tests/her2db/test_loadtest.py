@@ -56,3 +56,25 @@ def test_a_short_load_test_reads_and_writes_without_errors(
     # Anonymous readers and the token user (one in four) both ran.
     assert any(name.startswith("anon ") for name in names)
     assert any(name.startswith("token ") for name in names)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_read_alone_as_the_issue_measured_it(
+    live_server, data, tmp_path, settings, monkeypatch
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute"},
+    }
+    monkeypatch.setenv("LOADTEST_MIX", "only:list agents")
+    loadtest.drive(live_server.url, data, 3, 2, tmp_path / "locust")
+    lines = loadtest.summary(tmp_path / "locust_stats.csv")
+    assert {re.split(r"\s{2,}", line)[0] for line in lines[1:-2]} == {
+        "anon list agents"
+    }, "\n".join(lines)
+
+
+def test_an_unknown_read_name_stops_the_clients(data, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOADTEST_MIX", "only:list nothing")
+    loadtest.drive("http://127.0.0.1:9", data, 1, 1, tmp_path / "locust")
+    assert "no read named 'list nothing'" in (tmp_path / "locust.log").read_text()
