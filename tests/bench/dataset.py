@@ -33,6 +33,35 @@ VOCABULARY = (
     "survival progression benefit treatment adjuvant metastatic breast cancer"
 )
 WORDS = VOCABULARY.split()
+# How the words of a text are drawn (build(..., text=...)):
+# - "uniform": every word of VOCABULARY equally likely, so each occurs in
+#   nearly every citation's abstract (about 92% of rows match any one word):
+#   the worst case for a ranked search, which must score every match.
+# - "zipf": as words occur in real text, the n-th most common with frequency
+#   proportional to 1/n (Zipf's law), over VOCABULARY and FILLER words. The
+#   49 most common are filler (as the, of, and... are in English, and
+#   dropped by search); VOCABULARY's words then take ranks 50 to about 680
+#   in their order, so HER2 occurs in about one citation in five, MUC4 or
+#   CD44 in one in fifteen, "breast" in one in sixty, and two of them
+#   together more rarely still.
+TEXTS = ("uniform", "zipf")
+FILLER = [f"lexeme{n}" for n in range(20_000)]
+
+
+def _zipf_words() -> tuple[list[str], list[float]]:
+    """(words by rank, cumulative weights) for the "zipf" text."""
+    ranks = {round(50 * 1.055**i): word for i, word in enumerate(WORDS)}
+    filler = iter(FILLER)
+    total = len(FILLER) + len(WORDS)
+    ordered = [ranks.get(rank) or next(filler) for rank in range(1, total + 1)]
+    weights, running = [], 0.0
+    for rank in range(1, total + 1):
+        running += 1 / rank
+        weights.append(running)
+    return ordered, weights
+
+
+_TEXT = {"words": WORDS, "cumulative": None}
 # Children before parents, so that a plain DELETE never breaks a foreign key.
 MODELS = (
     models.OutcomeArmResult,
@@ -63,7 +92,8 @@ def scaled(scale: float) -> dict[str, int]:
 
 
 def sentence(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+    drawn = rng.choices(_TEXT["words"], cum_weights=_TEXT["cumulative"], k=words)
+    return " ".join(drawn).capitalize() + "."
 
 
 def some(rng: random.Random, rows: list, low: int, high: int) -> list:
@@ -72,8 +102,13 @@ def some(rng: random.Random, rows: list, low: int, high: int) -> list:
 
 
 @transaction.atomic
-def build(sizes: dict[str, int]) -> None:
-    """Replace the rows of every model the API lists with a synthetic set."""
+def build(sizes: dict[str, int], text: str = "uniform") -> None:
+    """Replace the rows of every model the API lists with a synthetic set,
+    its texts drawn as `text` says (TEXTS)."""
+    if text not in TEXTS:
+        raise ValueError(f"text: one of {', '.join(TEXTS)}, not {text!r}.")
+    words, cumulative = _zipf_words() if text == "zipf" else (WORDS, None)
+    _TEXT.update(words=words, cumulative=cumulative)
     for model in MODELS:
         model._base_manager.all()._raw_delete(model._base_manager.db)
     rng = random.Random(20250401)

@@ -1,7 +1,7 @@
 """`make bench-search`: the API's ?search= on a large data set.
 
     python -m tests.bench.search [--citations 100000] [--evidence 200000]
-                                 [--repeat 3] [--keep]
+                                 [--text zipf|uniform] [--repeat 3] [--keep]
 
 Builds the synthetic data set (tests/bench/dataset.py; the build is not
 timed) with 100,000 citations and 200,000 evidence items in the benchmark's
@@ -10,6 +10,13 @@ own database (tests/bench/scratch.py), then times the API's list request
 test client, as tests/bench/compare.py does) for each of QUERIES, and prints
 per resource a line `search <resource> p50 <ms> p95 <ms>`: the percentiles,
 over the 50 queries, of each query's median time over --repeat runs.
+
+`--text` says how the data set's texts are drawn (tests/bench/dataset.py
+TEXTS): "zipf", the default, as words occur in real text (a query word in
+one to twenty percent of the rows); "uniform", the worst case, each of 50
+words in nearly every row, so that every query matches about 90% of them
+and a ranked search scores them all. Each kind is kept in a database of its
+own (label bench_search_<text>).
 """
 
 import argparse
@@ -156,6 +163,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--citations", type=int, default=SIZES["citations"])
     parser.add_argument("--evidence", type=int, default=SIZES["evidence"])
+    parser.add_argument(
+        "--text",
+        choices=("zipf", "uniform"),
+        default="zipf",
+        help="How the texts are drawn.",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="Timed runs of each.")
     parser.add_argument(
         "--keep", action="store_true", help="Reuse a data set of this size."
@@ -164,7 +177,8 @@ def main() -> None:
     os.environ.setdefault("CONN_MAX_AGE", "600")
     warnings.filterwarnings("ignore", "No directory at", UserWarning)  # static
 
-    with scratch_database(keep=args.keep, label="bench_search") as name:
+    label = f"bench_search_{args.text}"
+    with scratch_database(keep=args.keep, label=label) as name:
         from django.conf import settings
         from django.db import connection
 
@@ -172,7 +186,7 @@ def main() -> None:
         from tests.bench.dataset import build, scaled
         from therapies.models import Evidence
 
-        print(f"Benchmark database: {name} ({connection.vendor})")
+        print(f"Benchmark database: {name} ({connection.vendor}), {args.text} texts")
         sizes = scaled(1.0) | {
             "citations": args.citations,
             "evidence": args.evidence,
@@ -184,7 +198,7 @@ def main() -> None:
             # Built without the search triggers (which would rebuild each
             # document once for every row linked to it), then indexed once.
             drop_search_triggers(plan=True)
-            build(sizes)
+            build(sizes, text=args.text)
             sync_search_indexes(force=True)
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.test import Client
 
 from tests.bench import search
@@ -19,8 +20,9 @@ TINY_SEARCH = {
 }
 
 
-def test_bench_search_prints_its_lines_and_answers_as_the_api(db, capsys):
-    build(TINY_SEARCH)
+@pytest.mark.parametrize("text", ["zipf", "uniform"])
+def test_bench_search_prints_its_lines_and_answers_as_the_api(db, capsys, text):
+    build(TINY_SEARCH, text=text)
     found = search.measure(repeat=1)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
@@ -35,4 +37,28 @@ def test_bench_search_prints_its_lines_and_answers_as_the_api(db, capsys):
             api = search.api_keys(client, resource, query)
             assert api == search.bench_keys(resource, query), (resource, query)
             answered += bool(api)
-    assert answered > 50  # most queries find something even at this size
+    # Most queries find something even at this size: nearly all with every
+    # word in every row, fewer with words as rare as in real text.
+    assert answered > {"uniform": 80, "zipf": 30}[text], answered
+
+
+def test_zipf_texts_hold_words_as_often_as_real_text_does(db):
+    """The "zipf" data set: the first words of the vocabulary common, the
+    last rare, none in every row, filler words the most common of all."""
+    from references.models import Citation
+
+    build(TINY_SEARCH, text="zipf")
+    abstracts = [a.lower() for a in Citation.objects.values_list("abstract", flat=True)]
+
+    def share(word: str) -> float:
+        return sum(f" {word} " in f" {a} " for a in abstracts) / len(abstracts)
+
+    assert 0.1 < share("her2") < 0.35
+    assert share("cd44") < share("her2")
+    assert share("cancer.") + share("cancer") < 0.1
+    assert share("lexeme1") > 0.9
+
+
+def test_build_refuses_a_kind_of_text_it_does_not_know(db):
+    with pytest.raises(ValueError, match="zipf"):
+        build(TINY_SEARCH, text="lorem")
