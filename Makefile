@@ -86,9 +86,10 @@ bench-check: install
 	$(PY) -m tests.bench.checks --citations $(CITATIONS) $(BENCH_ARGS)
 
 # ?search= on 100,000 citations and 200,000 evidence items, in the same kind
-# of database of its own (<name>_bench_search, or a temporary SQLite file):
-# p50 and p95 of 50 fixed queries per resource. BENCH_ARGS="--keep" reuses
-# the data set.
+# of database of its own (<name>_bench_search_<text>, or a temporary SQLite
+# file): p50 and p95 of 50 fixed queries per resource. BENCH_ARGS="--keep"
+# reuses the data set; "--text uniform" draws every word into nine rows of
+# ten (the worst case) instead of as real text has them.
 bench-search: install
 	$(PY) -m tests.bench.search $(BENCH_ARGS)
 

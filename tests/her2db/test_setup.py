@@ -46,12 +46,36 @@ def test_check_deploy_is_clean_with_production_settings():
         ({"DEBUG": "False", "SECRET_KEY": ""}, "SECRET_KEY must be set"),
         ({"CONN_MAX_AGE": "ten", "DATABASE_URL": "postgres://x@h/db"}, "CONN_MAX_AGE"),
         ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL must be a postgres"),
+        (
+            {"DATABASE_URL": "sqlite:///x.sqlite3", "SQLITE_MMAP_BYTES": "lots"},
+            "SQLITE_MMAP_BYTES",
+        ),
     ],
 )
 def test_bad_settings_stop_start_up_with_a_named_error(env, message):
     result = manage("check", **env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "setting,mapped", [(None, 2**30), ("12345678", 12345678), ("0", 0)]
+)
+def test_sqlite_reads_its_file_through_a_memory_map_of_the_size_set(
+    tmp_path, setting, mapped
+):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    if setting is not None:
+        env["SQLITE_MMAP_BYTES"] = setting
+    asked = (
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('PRAGMA mmap_size')\n"
+        "    print(cursor.fetchone()[0])"
+    )
+    result = manage("shell", "-c", asked, **env)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) == mapped
 
 
 @pytest.mark.django_db
