@@ -129,6 +129,7 @@ KINDS = (
             Expected("phase", empty("phase")),
             Expected("status", empty("status")),
             Expected("setting", empty("setting")),
+            Expected("population", empty("population")),
             Expected("sponsor", empty("sponsor")),
             Expected("enrollment", null("enrollment")),
             Expected("start date", empty("start_date")),

@@ -556,6 +556,7 @@ class TrialSerializer(CuratedSerializer):
             "start_date",
             "completion_date",
             "sponsor",
+            "population",
             "conditions",
             "primary_endpoint",
             "result_summary",

@@ -288,6 +288,7 @@ def make_trials(rng, sizes, agents, citations) -> list[models.Trial]:
                 status=rng.choice(statuses),
                 setting=rng.choice(["ADJUVANT", "METASTATIC", "NEOADJUVANT"]),
                 enrollment=rng.randint(20, 4000) if i % 6 else None,
+                population=("HER2_POSITIVE_BREAST", "HER2_LOW_BREAST", "")[i % 3],
                 start_date=f"{rng.randint(2000, 2024)}-0{rng.randint(1, 9)}",
                 sponsor="Bench Sponsor",
                 primary_endpoint=sentence(rng, 10),

@@ -14,7 +14,7 @@ from tests.conftest import (
     make_mechanism,
     make_trial,
 )
-from therapies.models import TrialArm
+from therapies.models import Trial, TrialArm
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +128,26 @@ def test_trials_by_phase_status_setting_agent_and_nct_ids(anon, world):
     assert keys(listed, "nct_id") == ["NCT00004067", "NCT07654321"]
     repeated = anon.get("/api/v1/trials/?nct_id=NCT07654321&nct_id=NCT01234567")
     assert keys(repeated, "nct_id") == ["NCT01234567", "NCT07654321"]
+
+
+def test_trials_by_population_outside_her2_positive_breast_cancer(anon, world):
+    make_trial(
+        nct_id="NCT03734029",
+        population="HER2_LOW_BREAST",
+        conditions="HER2-low metastatic breast cancer",
+    )
+    make_trial(nct_id="NCT04132960", population="BREAST_MIXED_HER2")
+    Trial.objects.filter(nct_id="NCT00004067").update(population="HER2_POSITIVE_BREAST")
+    low = anon.get("/api/v1/trials/?population=HER2_LOW_BREAST")
+    assert keys(low, "nct_id") == ["NCT03734029"]
+    assert low.json()["results"][0]["population"] == "HER2_LOW_BREAST"
+    outside = anon.get("/api/v1/trials/?population=HER2_LOW_BREAST,BREAST_MIXED_HER2")
+    assert keys(outside, "nct_id") == ["NCT03734029", "NCT04132960"]
+    inside = anon.get("/api/v1/trials/?population=HER2_POSITIVE_BREAST")
+    assert keys(inside, "nct_id") == ["NCT00004067"]
+    wrong = anon.get("/api/v1/trials/?population=HER2_POSITIVE")
+    assert wrong.status_code == 400
+    assert "population" in wrong.json()
 
 
 def test_citations_by_year_range_journal_identifiers_type_and_retraction(anon, world):

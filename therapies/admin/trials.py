@@ -30,7 +30,7 @@ class TrialAdmin(RelatedEvidenceMixin, CuratedAdmin):
         "enrollment",
         "registry_link",
     ]
-    list_filter = ["phase", "status", "setting"]
+    list_filter = ["phase", "status", "setting", "population"]
     search_fields = [
         "nct_id",
         "acronym",

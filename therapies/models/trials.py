@@ -82,6 +82,20 @@ class Trial(TimeStampedModel, NaturalKeyModel):
         METASTATIC = "METASTATIC", "Metastatic or advanced"
         OTHER = "OTHER", "Other"
 
+    class Population(models.TextChoices):
+        """Whose disease the trial enrols. HER2db is about HER2-positive
+        breast cancer; a trial outside it is here only where a claim or an
+        approval needs it, and says so here (`conditions` gives the words)."""
+
+        HER2_POSITIVE_BREAST = "HER2_POSITIVE_BREAST", "HER2-positive breast cancer"
+        HER2_LOW_BREAST = "HER2_LOW_BREAST", "HER2-low or HER2-ultralow breast cancer"
+        HER2_NEGATIVE_BREAST = "HER2_NEGATIVE_BREAST", "HER2-negative breast cancer"
+        BREAST_MIXED_HER2 = (
+            "BREAST_MIXED_HER2",
+            "Breast cancer, HER2-positive and other HER2 statuses",
+        )
+        OTHER_CANCER = "OTHER_CANCER", "Another cancer"
+
     nct_id = models.CharField(
         "NCT id", max_length=11, unique=True, validators=[validate_nct_id]
     )
@@ -99,6 +113,12 @@ class Trial(TimeStampedModel, NaturalKeyModel):
         max_length=10, blank=True, validators=[validate_partial_date]
     )
     sponsor = models.CharField(max_length=200, blank=True)
+    population = models.CharField(
+        max_length=20,
+        choices=Population,
+        blank=True,
+        help_text="Whose disease the trial enrols; conditions gives the words.",
+    )
     conditions = models.CharField(max_length=500, blank=True)
     primary_endpoint = BoundedTextField(blank=True, max_length=LONG_TEXT)
     result_summary = BoundedTextField(blank=True, max_length=LONG_TEXT)
