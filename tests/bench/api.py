@@ -38,7 +38,7 @@ def main() -> None:
         from django.db import connection
 
         from tests.bench.compare import measure
-        from tests.bench.dataset import MODELS, build, scaled
+        from tests.bench.dataset import MODELS, build_indexed, scaled
         from therapies.models import Evidence
 
         print(f"Benchmark database: {name} ({connection.vendor})")
@@ -51,10 +51,7 @@ def main() -> None:
             print("Reusing the data set already there.")
         else:
             started = time.perf_counter()
-            build(sizes)
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("ANALYZE")
+            build_indexed(sizes)
             print(f"Built the data set in {time.perf_counter() - started:.0f} s")
         counts = (f"{m.__name__} {m.objects.count()}" for m in reversed(MODELS))
         print("Rows: " + ", ".join(counts))

@@ -182,8 +182,7 @@ def main() -> None:
         from django.conf import settings
         from django.db import connection
 
-        from her2db.search_index import drop_search_triggers, sync_search_indexes
-        from tests.bench.dataset import build, scaled
+        from tests.bench.dataset import build_indexed, scaled
         from therapies.models import Evidence
 
         print(f"Benchmark database: {name} ({connection.vendor}), {args.text} texts")
@@ -195,14 +194,7 @@ def main() -> None:
             print("Reusing the data set already there.")
         else:
             started = time.perf_counter()
-            # Built without the search triggers (which would rebuild each
-            # document once for every row linked to it), then indexed once.
-            drop_search_triggers(plan=True)
-            build(sizes, text=args.text)
-            sync_search_indexes(force=True)
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("VACUUM ANALYZE")
+            build_indexed(sizes, text=args.text)
             print(f"Built the data set in {time.perf_counter() - started:.0f} s")
         print(f"{len(QUERIES)} queries, pages of {PAGE}, median of {args.repeat}")
         settings.DEBUG = False

@@ -3,10 +3,15 @@
 import re
 
 import pytest
+from django.db import connection
 from django.test import Client
 
+from her2db.search_index import document_of
+from references.models import Citation
 from tests.bench import search
-from tests.bench.dataset import build
+from tests.bench.dataset import build, build_indexed
+from tests.conftest import make_citation
+from therapies.models import Evidence
 
 # The benchmark's proportions (two evidence items a citation), tiny.
 TINY_SEARCH = {
@@ -62,3 +67,16 @@ def test_zipf_texts_hold_words_as_often_as_real_text_does(db):
 def test_build_refuses_a_kind_of_text_it_does_not_know(db):
     with pytest.raises(ValueError, match="zipf"):
         build(TINY_SEARCH, text="lorem")
+
+
+def test_build_indexed_writes_every_document_once_and_puts_the_triggers_back(db):
+    build_indexed(TINY_SEARCH, text="zipf")
+    with connection.cursor() as cursor:
+        for model in (Citation, Evidence):
+            table = document_of(model, connection.vendor).name
+            cursor.execute(f'SELECT count(*) FROM "{table}"')
+            assert cursor.fetchone()[0] == model.objects.count() > 0
+    make_citation(citekey="After2026", title="Zanidatamab after the build")
+    client = Client(HTTP_HOST="localhost")
+    assert search.api_keys(client, "citations", "zanidatamab") == ["After2026"]
+    assert search.api_keys(client, "citations", "lexeme1")  # the zipf texts
