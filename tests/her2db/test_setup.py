@@ -47,7 +47,11 @@ def test_check_deploy_is_clean_with_production_settings():
         ({"CONN_MAX_AGE": "ten", "DATABASE_URL": "postgres://x@h/db"}, "CONN_MAX_AGE"),
         ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL must be a postgres"),
         (
-            {"DATABASE_URL": "sqlite:///x.sqlite3", "SQLITE_MMAP_BYTES": "lots"},
+            {
+                "DATABASE_URL": "sqlite:///x.sqlite3",
+                "DATABASE_REPLICA_URLS": "",
+                "SQLITE_MMAP_BYTES": "lots",
+            },
             "SQLITE_MMAP_BYTES",
         ),
     ],
@@ -64,7 +68,11 @@ def test_bad_settings_stop_start_up_with_a_named_error(env, message):
 def test_sqlite_reads_its_file_through_a_memory_map_of_the_size_set(
     tmp_path, setting, mapped
 ):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}
+    # Replicas (set when the suite runs on PostgreSQL) would not be SQLite.
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "DATABASE_REPLICA_URLS": "",
+    }
     if setting is not None:
         env["SQLITE_MMAP_BYTES"] = setting
     asked = (
