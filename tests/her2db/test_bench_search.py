@@ -50,8 +50,6 @@ def test_bench_search_prints_its_lines_and_answers_as_the_api(db, capsys, text):
 def test_zipf_texts_hold_words_as_often_as_real_text_does(db):
     """The "zipf" data set: the first words of the vocabulary common, the
     last rare, none in every row, filler words the most common of all."""
-    from references.models import Citation
-
     build(TINY_SEARCH, text="zipf")
     abstracts = [a.lower() for a in Citation.objects.values_list("abstract", flat=True)]
 
