@@ -5,9 +5,12 @@ A resource links to itself (LinkField) and shows related resources in brief
 that `prefetched()` fills (FromPrefetch).
 """
 
+import functools
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Prefetch
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
@@ -16,17 +19,26 @@ from her2db.registry import registry
 # --- Links ----------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
+def list_path(basename: str, script_prefix: str, urlconf) -> str:
+    """The path of a resource's list, reversed once per script prefix and URL
+    configuration (reverse() takes the prefix from the request's thread)."""
+    return reverse(f"{basename}-list", urlconf=urlconf)
+
+
 def resource_url(request, basename: str, key) -> str:
-    """Absolute URL of one resource; each list prefix is reversed once a request."""
+    """Absolute URL of one resource: the request's scheme and host, once a
+    request, before the list's path, reversed once a process."""
     if request is None:
         return f"/api/v1/{basename}/{key}/"
-    prefixes = request.__dict__.setdefault("_her2db_prefixes", {})
-    prefix = prefixes.get(basename)
-    if prefix is None:
-        prefix = prefixes[basename] = request.build_absolute_uri(
-            reverse(f"{basename}-list")
-        )
-    return f"{prefix}{key}/"
+    origin = request.__dict__.get("_her2db_origin")
+    if origin is None:
+        origin = request.__dict__["_her2db_origin"] = request.build_absolute_uri(
+            "/"
+        ).removesuffix("/")
+    urlconf = get_urlconf(settings.ROOT_URLCONF)
+    path = list_path(basename, get_script_prefix(), urlconf)
+    return f"{origin}{path}{key}/"
 
 
 class LinkField(serializers.Field):

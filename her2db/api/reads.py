@@ -30,6 +30,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from types import SimpleNamespace
 
+from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.db.models import UUIDField
 from rest_framework import serializers
@@ -122,9 +123,9 @@ class CompiledValues:
         compiled = cls(queryset)
         return compiled if list(compiled.params) == list(ids) else None
 
-    def rows(self, ids: list) -> list[dict]:
+    def rows(self, params: list) -> list[dict]:
         with connections[self.alias].cursor() as cursor:
-            cursor.execute(self.sql, ids)
+            cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
@@ -133,6 +134,63 @@ class CompiledValues:
 
 
 VALUES = Values()
+
+
+class Records:
+    """One object's row, by the field a view looks records up by: its query
+    compiled once for each view and variant (what the reader may see), and run
+    again with the next record's key in place of the first's."""
+
+    def __init__(self):
+        self.compiled: dict[tuple, CompiledValues] = {}
+
+    @staticmethod
+    def key_param(queryset, name: str, value):
+        """The key as the database receives it in `name = %s`, or None for a
+        value the field refuses (then the query is built as usual)."""
+        meta = queryset.model._meta
+        field = meta.pk if name == "pk" else meta.get_field(name)
+        try:
+            prepared = field.get_prep_value(value)
+            return field.get_db_prep_value(
+                prepared, connections[queryset.db], prepared=True
+            )
+        except (TypeError, ValueError, ValidationError):
+            return None
+
+    def rows(self, variant: tuple, queryset, columns: list, lookup: dict) -> list:
+        """`values(*columns)` of the rows of `queryset` whose single `lookup`
+        matches, at most two; `variant` names what else shapes the query."""
+        ((name, value),) = lookup.items()
+
+        def built():
+            return queryset.filter(**lookup).prefetch_related(None).values(*columns)[:2]
+
+        param = self.key_param(queryset, name, value)
+        if param is None:
+            return list(built())
+        key = (*variant, name, queryset.db)
+        compiled = self.compiled.get(key)
+        if compiled is None:
+            found = built()
+            compiled = CompiledValues(found)
+            # The key's place among the parameters: exactly one holds it (a
+            # constant of the query that happens to equal it is ambiguous).
+            places = [
+                place
+                for place, given in enumerate(compiled.params)
+                if type(given) is type(param) and given == param
+            ]
+            if len(places) != 1:
+                return list(found)
+            compiled.key_place = places[0]
+            self.compiled[key] = compiled
+        params = list(compiled.params)
+        params[compiled.key_place] = param
+        return compiled.rows(params)
+
+
+RECORDS = Records()
 
 
 def column(name: str, write: Callable | None) -> Callable:

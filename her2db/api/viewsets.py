@@ -18,7 +18,7 @@ from .conditional import (
     etag_of,
     parse_etags,
 )
-from .reads import plan_for
+from .reads import RECORDS, plan_for
 from .renderers import JSONRenderer, dump_json
 
 # Each curated view's queryset by (view class, variant): see get_queryset.
@@ -125,10 +125,11 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if plan is None:
             return super().retrieve(request, *args, **kwargs)
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        rows = list(
-            queryset.filter(**self.lookup_filter(value))
-            .prefetch_related(None)
-            .values(*plan.columns)[:2]
+        rows = RECORDS.rows(
+            (type(self), self.queryset_variant(), plan),
+            queryset,
+            plan.columns,
+            self.lookup_filter(value),
         )
         if len(rows) != 1:
             # As get_object_or_404 answers: none found (or, impossibly, more).

@@ -125,3 +125,63 @@ def test_a_field_the_values_cannot_make_is_read_through_the_serializer():
 
     assert reads.plan_for(Odd, Target.objects.all()) is None
     assert reads.plan_for(TargetSerializer, Target.objects.all()) is not None
+
+
+def test_a_record_is_read_by_its_query_compiled_once_for_the_next_key(
+    db, shipped_data, settings, django_assert_num_queries
+):
+    settings.API_CACHE = False
+    reads.RECORDS.compiled.clear()
+    client = Client()
+    first, second, third = Citation.objects.order_by("pk")[:3]
+    for citation in (first, second):
+        shown = orjson.loads(client.get(f"/api/v1/citations/{citation.citekey}/").content)
+        assert shown["citekey"] == citation.citekey
+        assert shown["title"] == citation.title
+    # One compiled query for the citations' view and the anonymous reader.
+    (kept,) = [
+        compiled
+        for key, compiled in reads.RECORDS.compiled.items()
+        if key[0].__name__ == "CitationViewSet"
+    ]
+    assert kept.params[kept.key_place] == first.citekey  # compiled for the first
+    # The third is read with it: its key in the first's place, nothing rebuilt.
+    built = []
+    original = reads.CompiledValues.__init__
+
+    def counting(self, queryset):
+        built.append(queryset)
+        original(self, queryset)
+
+    reads.CompiledValues.__init__ = counting
+    try:
+        response = client.get(f"/api/v1/citations/{third.citekey}/")
+    finally:
+        reads.CompiledValues.__init__ = original
+    assert orjson.loads(response.content)["citekey"] == third.citekey
+    assert built == []
+    # A key that is no record, or that the field refuses, is a 404 as before.
+    assert client.get("/api/v1/citations/NoSuchPaper1999/").status_code == 404
+    assert client.get("/api/v1/evidence/not-a-uid/").status_code == 404
+    assert client.get("/api/v1/evidence/12x/").status_code == 404
+
+
+def test_a_key_equal_to_a_constant_of_the_query_is_not_put_in_its_place(db):
+    """The compiled query takes the key's place from where the first key stood;
+    a constant of the query equal to that key leaves it uncompiled."""
+    from therapies.models import Target
+
+    queryset = Target.objects.exclude(symbol="ERBB4")
+    Target.objects.create(symbol="ERBB2", name="erb-b2 receptor tyrosine kinase 2")
+    Target.objects.create(symbol="ERBB3", name="erb-b2 receptor tyrosine kinase 3")
+    records = reads.Records()
+    Target.objects.create(symbol="ERBB4", name="erb-b2 receptor tyrosine kinase 4")
+    rows = records.rows(("test",), queryset, ["symbol"], {"symbol": "ERBB4"})
+    assert rows == []
+    assert records.compiled == {}  # "ERBB4" is twice among the parameters
+    rows = records.rows(("test",), queryset, ["symbol"], {"symbol": "ERBB2"})
+    assert rows == [{"symbol": "ERBB2"}]
+    assert records.rows(("test",), queryset, ["symbol"], {"symbol": "ERBB3"}) == [
+        {"symbol": "ERBB3"}
+    ]
+    assert len(records.compiled) == 1
