@@ -135,7 +135,8 @@ def test_a_record_is_read_by_its_query_compiled_once_for_the_next_key(
     client = Client()
     first, second, third = Citation.objects.order_by("pk")[:3]
     for citation in (first, second):
-        shown = orjson.loads(client.get(f"/api/v1/citations/{citation.citekey}/").content)
+        response = client.get(f"/api/v1/citations/{citation.citekey}/")
+        shown = orjson.loads(response.content)
         assert shown["citekey"] == citation.citekey
         assert shown["title"] == citation.title
     # One compiled query for the citations' view and the anonymous reader.
