@@ -123,9 +123,9 @@ class CompiledValues:
         compiled = cls(queryset)
         return compiled if list(compiled.params) == list(ids) else None
 
-    def rows(self, params: list) -> list[dict]:
+    def rows(self, params: list, sql: str | None = None) -> list[dict]:
         with connections[self.alias].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(sql or self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
@@ -191,6 +191,43 @@ class Records:
 
 
 RECORDS = Records()
+
+
+class CompiledList:
+    """An ordered `values()` query as a paginator pages it, compiled once:
+    `count()` runs the count Django made for it, a slice runs the query with
+    LIMIT and OFFSET as parameters. For a list read with nothing that shapes
+    its query but the view and the reader (no filter, search or ordering)."""
+
+    ordered = True  # as the paginator asks of a queryset
+
+    def __init__(self, queryset):
+        self.query = CompiledValues(queryset)
+        self.paged = f"{self.query.sql} LIMIT %s OFFSET %s"
+        self.queryset = queryset  # until its count has been run once
+        self.counting = None
+
+    def count(self) -> int:
+        """The rows counted: the first time by Django, recording its query."""
+        if self.counting is None:
+            captured = []
+
+            def capture(execute, sql, params, many, context):
+                captured.append((sql, list(params or ())))
+                return execute(sql, params, many, context)
+
+            with connections[self.query.alias].execute_wrapper(capture):
+                counted = self.queryset.count()
+            (self.counting,) = captured
+            return counted
+        with connections[self.query.alias].cursor() as cursor:
+            cursor.execute(*self.counting)
+            return cursor.fetchone()[0]
+
+    def __getitem__(self, part: slice) -> list[dict]:
+        start = part.start or 0
+        params = [*self.query.params, part.stop - start, start]
+        return self.query.rows(params, self.paged)
 
 
 def column(name: str, write: Callable | None) -> Callable:

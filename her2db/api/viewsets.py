@@ -18,11 +18,15 @@ from .conditional import (
     etag_of,
     parse_etags,
 )
-from .reads import RECORDS, plan_for
+from .reads import RECORDS, CompiledList, plan_for
 from .renderers import JSONRenderer, dump_json
 
 # Each curated view's queryset by (view class, variant): see get_queryset.
 _BUILT: dict = {}
+# Each curated view's unfiltered list, compiled: see list_rows.
+_LISTS: dict = {}
+# The query parameters of a list that leave its query as it is.
+PAGING = frozenset({"page", "page_size"})
 
 
 class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
@@ -104,16 +108,39 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     def list(self, request, *args, **kwargs):
         """A page of the list, read as values where the serializer's fields
         allow it, else through the serializer."""
-        queryset = self.filter_queryset(self.get_queryset())
-        plan = self.values_plan(queryset)
-        if plan is None:
+        found = self.list_rows()
+        if found is None:
             return super().list(request, *args, **kwargs)
-        rows = queryset.prefetch_related(None).values(*plan.columns)
+        plan, rows = found
         page = self.paginate_queryset(rows)
         data = plan.represent(list(rows if page is None else page), request)
         if page is None:
             return Response(data)
         return self.get_paginated_response(data)
+
+    def list_rows(self):
+        """(the plan, the `values()` rows to page) of this list, or None to
+        read it through the serializer.
+
+        A list asked for with nothing but a page (no filter, search or
+        ordering) has the same query for every reader of one variant: it is
+        compiled once (reads.CompiledList) and run again with the next page's
+        LIMIT and OFFSET."""
+        unfiltered = self.request.query_params.keys() <= PAGING
+        if unfiltered:
+            base = self.get_queryset()
+            key = (type(self), self.queryset_variant(), base.db)
+            kept = _LISTS.get(key)
+            if kept is not None:
+                return kept
+        queryset = self.filter_queryset(self.get_queryset())
+        plan = self.values_plan(queryset)
+        if plan is None:
+            return None
+        rows = queryset.prefetch_related(None).values(*plan.columns)
+        if unfiltered:
+            _LISTS[key] = (plan, CompiledList(rows))
+        return plan, rows
 
     def retrieve(self, request, *args, **kwargs):
         """One object, read as values as a list's are where it can be.

@@ -17,8 +17,7 @@ from django.urls import reverse
 from rest_framework.generics import GenericAPIView
 
 from her2db import data_version
-from her2db.api import viewsets
-from her2db.registry import registry
+from her2db.api import reads
 from references.importers.sql import insert_rows
 from tests import factories
 from tests.api_clients import current, keys
@@ -35,21 +34,18 @@ def built(monkeypatch) -> list[str]:
     a list as values)."""
     calls = []
     original = GenericAPIView.get_serializer
-    planned = viewsets.plan_for
+    represent = reads.Plan.represent
 
     def counting(self, *args, **kwargs):
         calls.append(type(self).__name__)
         return original(self, *args, **kwargs)
 
-    def counting_plans(serializer_class, queryset):
-        plan = planned(serializer_class, queryset)
-        if plan is not None:
-            resource = registry.get(serializer_class.Meta.model)
-            calls.append(resource.viewset.rpartition(".")[2])
-        return plan
+    def counting_plans(plan, rows, request):
+        calls.append(type(request.parser_context["view"]).__name__)
+        return represent(plan, rows, request)
 
     monkeypatch.setattr(GenericAPIView, "get_serializer", counting)
-    monkeypatch.setattr(viewsets, "plan_for", counting_plans)
+    monkeypatch.setattr(reads.Plan, "represent", counting_plans)
     return calls
 
 
