@@ -29,7 +29,13 @@ def every_page(client, basename: str) -> list:
         response = client.get(basename)
         assert response.status_code == 200, (basename, response.content[:300])
         return orjson.loads(response.content)
-    rows, url = [], f"/api/v1/{basename}/?page_size=40&ordering=-created_at"
+    return pages(client, f"/api/v1/{basename}/?page_size=40&ordering=-created_at")
+
+
+def pages(client, url: str) -> list:
+    """Every row of the list at `url`, following its next links."""
+    cache.clear()  # under the throttle's rate however many reads it takes
+    rows = []
     while url:
         response = client.get(url)
         assert response.status_code == 200, (url, response.content[:300])
@@ -191,18 +197,6 @@ def test_a_key_equal_to_a_constant_of_the_query_is_not_put_in_its_place(db):
         {"symbol": "ERBB3"}
     ]
     assert len(records.compiled) == 1
-
-
-def pages(client, url: str) -> list:
-    cache.clear()  # under the throttle's rate however many reads it takes
-    rows = []
-    while url:
-        response = client.get(url)
-        assert response.status_code == 200, (url, response.content[:300])
-        page = orjson.loads(response.content)
-        rows += page["results"]
-        url = page["next"]
-    return rows
 
 
 @pytest.mark.parametrize("reader", ["anonymous", "curator"])
