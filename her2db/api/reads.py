@@ -32,7 +32,7 @@ from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
 from django.db import connections, router
-from django.db.models import UUIDField
+from django.db.models import DateTimeField, UUIDField
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -72,6 +72,8 @@ class Values:
             return None
         if attribute is not None and stamp:
             slow = api_field.to_representation
+
+            # No offset: UTC, aware or (CompiledValues `naive`) not.
             return lambda value: slow(value) if value.utcoffset() else utc_stamp(value)
         if type(api_field) is serializers.DecimalField:
             return decimal_writer(api_field)
@@ -93,7 +95,9 @@ class Values:
         compiled = self.compiled.get(key, False)
         if compiled is False:
             compiled = self.compiled[key] = CompiledValues.of(
-                relation.queryset(ids).using(alias), ids
+                relation.queryset(ids).using(alias),
+                ids,
+                getattr(relation.plan, "naive", frozenset()),
             )
         if compiled is None:
             return list(relation.queryset(ids).using(alias))
@@ -103,9 +107,14 @@ class Values:
 class CompiledValues:
     """A `values()` query whose only parameters are ids, compiled once and run
     again with other ids: the rows as `values()` gives them (Django's value
-    converters applied), without building and compiling the query again."""
+    converters applied), without building and compiling the query again.
 
-    def __init__(self, queryset):
+    `naive` names UTC timestamp columns whose writer takes a naive datetime
+    as UTC (Values.writer): on SQLite, with the connection's time zone UTC,
+    they are read as its driver gives them, without Django's converter
+    making each aware (which cost more than the query)."""
+
+    def __init__(self, queryset, naive=frozenset()):
         query = queryset.query
         self.alias = queryset.db
         self.compiler = query.get_compiler(self.alias)
@@ -116,11 +125,22 @@ class CompiledValues:
         self.names = list(
             query.selected or [*query.values_select, *query.annotation_select]
         )
+        connection = self.compiler.connection
+        if (
+            naive
+            and connection.vendor == "sqlite"
+            and connection.timezone_name == "UTC"
+        ):
+            for place, name in enumerate(self.names):
+                if name in naive and isinstance(
+                    columns[place].output_field, DateTimeField
+                ):
+                    self.converters.pop(place, None)
 
     @classmethod
-    def of(cls, queryset, ids: list) -> "CompiledValues | None":
+    def of(cls, queryset, ids: list, naive=frozenset()) -> "CompiledValues | None":
         """The compiled query, or None if it binds more than the ids."""
-        compiled = cls(queryset)
+        compiled = cls(queryset, naive)
         return compiled if list(compiled.params) == list(ids) else None
 
     def rows(self, params: list, sql: str | None = None) -> list[dict]:
@@ -158,9 +178,11 @@ class Records:
         except (TypeError, ValueError, ValidationError):
             return None
 
-    def rows(self, variant: tuple, queryset, columns: list, lookup: dict) -> list:
-        """`values(*columns)` of the rows of `queryset` whose single `lookup`
-        matches, at most two; `variant` names what else shapes the query."""
+    def rows(self, variant: tuple, queryset, plan: "Plan", lookup: dict) -> list:
+        """`values(*plan.columns)` of the rows of `queryset` whose single
+        `lookup` matches, at most two; `variant` names what else shapes the
+        query."""
+        columns = plan.columns
         ((name, value),) = lookup.items()
 
         def built():
@@ -173,7 +195,7 @@ class Records:
         compiled = self.compiled.get(key)
         if compiled is None:
             found = built()
-            compiled = CompiledValues(found)
+            compiled = CompiledValues(found, plan.naive)
             # The key's place among the parameters: exactly one holds it (a
             # constant of the query that happens to equal it is ambiguous).
             places = [
@@ -201,8 +223,8 @@ class CompiledList:
 
     ordered = True  # as the paginator asks of a queryset
 
-    def __init__(self, queryset):
-        self.query = CompiledValues(queryset)
+    def __init__(self, queryset, naive=frozenset()):
+        self.query = CompiledValues(queryset, naive)
         self.paged = f"{self.query.sql} LIMIT %s OFFSET %s"
         self.queryset = queryset  # until its count has been run once
         self.counting = None
@@ -317,6 +339,7 @@ class Plan:
         # Columns computed fields read on the relations' rows, by field name.
         self.needs: dict[str, list[str]] = {}
         self.steps = []
+        self.naive, self.opaque = set(), False
         # Fields a view shows only sometimes (`shown_in(context)`): the plan
         # leaves them out, and is not used where one is shown.
         self.absent = []
@@ -332,6 +355,10 @@ class Plan:
                 ) from None
             self.steps.append((name, step))
         self.columns = list(dict.fromkeys(self.columns))
+        # Timestamps read naive (CompiledValues): none where a computed
+        # field or a property might read the row itself.
+        if self.opaque:
+            self.naive = frozenset()
         for name, columns in self.needs.items():
             relation = self.relations[name]
             relation.columns = list(dict.fromkeys([*relation.columns, *columns]))
@@ -339,6 +366,7 @@ class Plan:
     def step(self, name: str, api_field) -> Callable:
         source = api_field.source
         if hasattr(api_field, "from_values"):
+            self.opaque = True
             for relation, columns in getattr(api_field, "values_needs", {}).items():
                 self.needs.setdefault(relation, []).extend(columns)
             return api_field.from_values
@@ -384,9 +412,12 @@ class Plan:
         concrete = {f.name for f in self.model._meta.concrete_fields}
         if source in concrete:
             self.columns.append(self.path + source)
+            if PlainFieldsMixin.short_cut(api_field)[1]:
+                self.naive.add(self.path + source)
             return column(self.path + source, self.reader.writer(api_field))
         value = getattr(self.model, source, None)
         if isinstance(value, property) and not self.path:
+            self.opaque = True
             return lambda row, found: value.fget(SimpleNamespace(**row))
         raise Unreadable("not a column, relation, property, count or computed field")
 

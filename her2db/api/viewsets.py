@@ -139,7 +139,7 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             return None
         rows = queryset.prefetch_related(None).values(*plan.columns)
         if unfiltered:
-            _LISTS[key] = (plan, CompiledList(rows))
+            _LISTS[key] = (plan, CompiledList(rows, plan.naive))
         return plan, rows
 
     def retrieve(self, request, *args, **kwargs):
@@ -155,7 +155,7 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         rows = RECORDS.rows(
             (type(self), self.queryset_variant(), plan),
             queryset,
-            plan.columns,
+            plan,
             self.lookup_filter(value),
         )
         if len(rows) != 1:

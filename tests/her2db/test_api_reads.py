@@ -1,5 +1,8 @@
 """Lists read as values (her2db/api/reads.py) show what the serializers show."""
 
+from datetime import datetime
+from types import SimpleNamespace
+
 import orjson
 import pytest
 from django.core.cache import cache
@@ -187,13 +190,14 @@ def test_a_key_equal_to_a_constant_of_the_query_is_not_put_in_its_place(db):
     Target.objects.create(symbol="ERBB2", name="erb-b2 receptor tyrosine kinase 2")
     Target.objects.create(symbol="ERBB3", name="erb-b2 receptor tyrosine kinase 3")
     records = reads.Records()
+    symbol = SimpleNamespace(columns=["symbol"], naive=frozenset())  # a plan
     Target.objects.create(symbol="ERBB4", name="erb-b2 receptor tyrosine kinase 4")
-    rows = records.rows(("test",), queryset, ["symbol"], {"symbol": "ERBB4"})
+    rows = records.rows(("test",), queryset, symbol, {"symbol": "ERBB4"})
     assert rows == []
     assert records.compiled == {}  # "ERBB4" is twice among the parameters
-    rows = records.rows(("test",), queryset, ["symbol"], {"symbol": "ERBB2"})
+    rows = records.rows(("test",), queryset, symbol, {"symbol": "ERBB2"})
     assert rows == [{"symbol": "ERBB2"}]
-    assert records.rows(("test",), queryset, ["symbol"], {"symbol": "ERBB3"}) == [
+    assert records.rows(("test",), queryset, symbol, {"symbol": "ERBB3"}) == [
         {"symbol": "ERBB3"}
     ]
     assert len(records.compiled) == 1
@@ -229,3 +233,23 @@ def test_an_unfiltered_list_is_paged_by_its_compiled_query_as_serialized(
     listed = [row["uid"] for row in pages(client, "/api/v1/evidence/?page_size=50")]
     assert (str(draft.uid) in listed) is (reader == "curator")
     assert client.get("/api/v1/evidence/?page=999").status_code == 404
+
+
+def test_timestamps_are_read_naive_only_on_sqlite_and_where_the_plan_says(db):
+    from django.db import connection
+
+    from therapies.models import Target
+
+    Target.objects.create(symbol="ERBB2", name="erb-b2 receptor tyrosine kinase 2")
+    plan = reads.plan_for(TargetSerializer, Target.objects.all())
+    assert {"created_at", "updated_at"} <= plan.naive
+    queryset = Target.objects.values(*plan.columns)
+    (row,) = reads.CompiledValues(queryset, plan.naive).rows([])
+    (converted,) = reads.CompiledValues(queryset).rows([])
+    assert isinstance(converted["created_at"], datetime)
+    if connection.vendor == "sqlite":
+        assert row["created_at"] == converted["created_at"].replace(tzinfo=None)
+    else:
+        assert row["created_at"] == converted["created_at"]
+    writer = reads.VALUES.writer(TargetSerializer().fields["created_at"])
+    assert writer(row["created_at"]) == writer(converted["created_at"])
