@@ -24,6 +24,15 @@ A serializer with a field the plan cannot read (`plan_for` gives None) is
 served by its serializer as before; a test compares both paths on every
 endpoint. The benchmark's floor (tests/bench/floor.py) runs the same plans
 on hand-compiled SQL.
+
+Queries that differ from one request to the next only in their parameters
+are built and compiled once and run again (building and compiling a query
+costs more than running it on a page of rows):
+
+- a relation's rows, by the ids of the page (`CompiledValues`);
+- a record, by its key (`Records`), for each view and reader variant;
+- an unfiltered list (`CompiledList`): its count, and its pages by LIMIT and
+  OFFSET, for each view and reader variant.
 """
 
 from collections.abc import Callable
