@@ -1,11 +1,14 @@
 """The single-record rules in the admin: the same ones the API and check_data hold."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
 from tests import factories
 from tests.therapies.admin_pages import form_data
 from therapies.models import Agent, Approval, TrialArm
+from therapies.models.agents import MONTH_STARTS_ON_DAY_1, YEAR_STARTS_ON_JANUARY_1
 from therapies.rules import NO_AGENTS, NO_APPROVAL, NO_APPROVAL_SOURCE, NO_ARMS
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +94,38 @@ def test_a_her2_breast_approval_cites_its_label_or_trial(editor_client):
     response = post_back(editor_client, own, trial="")
     assert response.status_code == 200
     assert NO_APPROVAL_SOURCE in response.content.decode()
+
+
+def test_a_date_known_to_the_month_or_year_is_its_first_day(editor_client):
+    agent = factories.make_agent()
+    approval = factories.make_approval(agent, date=date(1996, 5, 14))
+    url = reverse("admin:therapies_agent_change", args=[agent.pk])
+    response = post_back(editor_client, url, **{"approvals-0-date_precision": "MONTH"})
+    assert response.status_code == 200
+    assert MONTH_STARTS_ON_DAY_1 in response.content.decode()
+    response = post_back(
+        editor_client,
+        url,
+        **{"approvals-0-date_precision": "MONTH", "approvals-0-date": "1996-05-01"},
+    )
+    assert response.status_code == 302
+    approval.refresh_from_db()
+    assert str(approval).endswith("FDA 1996-05")
+    # On the approval's own page too, and the inline shows the field.
+    own = reverse("admin:therapies_approval_change", args=[approval.pk])
+    response = post_back(editor_client, own, date_precision="YEAR")
+    assert response.status_code == 200
+    assert YEAR_STARTS_ON_JANUARY_1 in response.content.decode()
+    assert (
+        post_back(
+            editor_client, own, date_precision="YEAR", date="1996-01-01"
+        ).status_code
+        == 302
+    )
+    approval.refresh_from_db()
+    assert (approval.date, approval.date_precision) == (date(1996, 1, 1), "YEAR")
+    assert (
+        'name="approvals-0-date_precision"' in editor_client.get(url).content.decode()
+    )
+    listed = editor_client.get(reverse("admin:therapies_approval_changelist"))
+    assert "column-date_precision" in listed.content.decode()

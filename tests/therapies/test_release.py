@@ -1,6 +1,7 @@
 """export_release and import_release."""
 
 import csv
+import datetime
 import hashlib
 import json
 from decimal import Decimal
@@ -51,7 +52,12 @@ def build():
         targets=1,
         brand="Enhertu",
     )
-    factories.make_approval(agent=adc)
+    factories.make_approval(
+        agent=adc,
+        date=datetime.date(2019, 12, 1),
+        date_precision="MONTH",
+        indication="MBC",
+    )
     paper = factories.make_citation(
         authors=2, pmid="22149875", doi="10.1056/nejmoa1113216"
     )
@@ -136,6 +142,12 @@ def test_release_holds_public_data_only_with_checksums(tmp_path):
         ["agent", "alias", "kind"],
         ["trastuzumab-deruxtecan", "Enhertu", "BRAND"],
     ]
+    # An approval's date goes with how much of it is known.
+    [approval] = document["tables"]["therapies.approval"]
+    assert (approval["date"], approval["date_precision"]) == ("2019-12-01", "MONTH")
+    with (out / "tsv" / "therapies.approval.tsv").open() as stream:
+        [row] = csv.DictReader(stream, delimiter="\t")
+    assert (row["date"], row["date_precision"]) == ("2019-12-01", "MONTH")
     csl = json.loads((out / "citations.json").read_text())
     schema = json.loads((DATA / "csl-data.json").read_text())
     jsonschema.validate(csl, schema)

@@ -48,7 +48,7 @@ class ApprovalInline(admin.StackedInline):
     extra = 0
     autocomplete_fields = ["citation", "trial"]
     fields = [
-        ("agency", "date"),
+        ("agency", "date", "date_precision"),
         "indication",
         ("her2_positive_breast", "accelerated"),
         ("reference", "citation"),
