@@ -216,13 +216,8 @@ class AgentSerializer(CuratedSerializer):
     }
 
     def record_problems(self, attrs) -> dict:
-        # Checked when a write sets either side: shipped agents approved
-        # abroad without an approval on record stay editable meanwhile.
-        if self.instance is not None and not {
-            "development_status",
-            "approvals",
-        } & set(attrs):
-            return {}
+        # Whatever the write sets: an agent marked approved without an
+        # approval is refused until one is added or the status changes.
         status = attrs.get(
             "development_status", getattr(self.instance, "development_status", None)
         )

@@ -210,6 +210,19 @@ def test_import_refuses_a_changed_file_before_loading_anything(tmp_path):
     assert not Citation.objects.exists()
 
 
+def test_import_refuses_an_approved_agent_without_an_approval(tmp_path):
+    build()
+    factories.make_agent(  # saved around the rules, as an old database may hold
+        slug="docetaxel", name="docetaxel", development_status=Agent.Status.APPROVED
+    )
+    run("export_release", tmp_path / "r", date="2026-01-02")
+    wipe()
+    message = "agent docetaxel: marked approved, with no approval on record"
+    with pytest.raises(CommandError, match=f"{message}; nothing was loaded"):
+        run("import_release", tmp_path / "r")
+    assert not Agent.objects.exists()
+
+
 def test_import_refuses_another_schema_version(tmp_path):
     build()
     out = tmp_path / "r"
