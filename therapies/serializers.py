@@ -191,7 +191,8 @@ class AgentSerializer(CuratedSerializer):
         many=True,
         required=False,
         help_text="Writing replaces the list; rows are matched by agency, date "
-        "and indication.",
+        "and indication. An agent whose development_status is APPROVED has at "
+        "least one.",
     )
     evidence_count = serializers.IntegerField(
         read_only=True, help_text="Evidence items about this agent you can see."
