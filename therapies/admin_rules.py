@@ -8,7 +8,6 @@ inline formset, with each problem shown on the arm or the list it is about.
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
-from .models import Agent
 from .rules import agent_problems, approval_problems, trial_problems
 
 
@@ -59,11 +58,7 @@ class TrialArmFormSet(BaseInlineFormSet):
 
 
 class ApprovalFormSet(BaseInlineFormSet):
-    """An agent's approvals: an agent marked approved keeps at least one.
-
-    Checked when the approvals or the development status change, so that an
-    agent whose approval is not yet curated can still be edited otherwise.
-    """
+    """An agent's approvals: an agent marked approved keeps at least one."""
 
     def clean(self):
         super().clean()
@@ -73,14 +68,6 @@ class ApprovalFormSet(BaseInlineFormSet):
             check_approval(form)
         if any(self.errors):
             return
-        agent = self.instance
-        stored = (
-            Agent.objects.filter(pk=agent.pk)
-            .values_list("development_status", flat=True)
-            .first()
-        )
-        if not self.has_changed() and stored == agent.development_status:
-            return
-        problems = agent_problems(agent.development_status, kept_forms(self))
+        problems = agent_problems(self.instance.development_status, kept_forms(self))
         if problems:
             raise ValidationError(problems["development_status"])

@@ -14,13 +14,14 @@ from functools import partial
 from pathlib import Path
 
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.core.serializers import base
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Q
 from django.db.models.signals import post_save
 
 from her2db.operations import current_id
+from therapies.checks import approved_without_approval
 
 # Loaded in this order, all or nothing. Trial results have a file of their
 # own (the rest of each app is in the app's file), so that entering outcomes
@@ -58,6 +59,10 @@ def load_curated_data(directory: Path, verbosity: int = 0) -> bool:
         return False
     with transaction.atomic(), natural_keys_read_once():
         call_command("loaddata", *map(str, paths), verbosity=verbosity)
+        # Rows loaded wholesale keep the rule the admin and the API hold.
+        broken = list(approved_without_approval())
+        if broken:
+            raise CommandError(f"{'; '.join(broken)}; nothing was loaded.")
         # Its "existing history found" lines are noise on every later run.
         call_command("populate_history", auto=True, stdout=io.StringIO())
         name_the_load()

@@ -39,6 +39,7 @@ from her2db.registry import registry
 from references import formats
 from references.importers.base import ImportContext, ImportFailed, find_user
 from references.models import Citation
+from therapies.checks import approved_without_approval
 from therapies.curated import natural_keys_read_once
 
 FORMAT = "her2db-release-1"
@@ -290,6 +291,10 @@ def import_release(directory: Path, username: str | None = None) -> Release:
                     f"Loaded {counts}, but the release lists "
                     f"{document.get('counts')}; nothing was loaded."
                 )
+            # Rows loaded wholesale keep the rule the admin and the API hold.
+            broken = list(approved_without_approval())
+            if broken:
+                raise ReleaseError(f"{path}: {'; '.join(broken)}; nothing was loaded.")
     except (DeserializationError, DatabaseError) as error:
         raise ReleaseError(f"{path}: {error} Nothing was loaded.") from None
     return Release(

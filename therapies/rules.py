@@ -11,7 +11,9 @@ mechanism category) or its fields' validators (identifier formats).
 
 from collections.abc import Iterable, Mapping
 
-from .models import Agent, TrialArm
+from django.db.models import Exists, OuterRef
+
+from .models import Agent, Approval, TrialArm
 
 # Arms that give no agent: placebo, sham and observation arms (and, below,
 # physician's-choice arms whose options the registry does not fix).
@@ -28,6 +30,10 @@ NO_AGENTS = (
     "no-intervention or physician's-choice arm."
 )
 NO_APPROVAL = "An approved agent has at least one approval; add it first."
+LAST_APPROVAL = (
+    "{agent} is marked approved and this is its only approval: add another, "
+    "or change its development status, first."
+)
 NO_APPROVAL_SOURCE = (
     "An approval of a HER2-positive breast cancer indication cites its label or "
     "its trial: give a citation or a trial."
@@ -79,6 +85,20 @@ def agent_problems(development_status: str, approvals: list) -> dict:
     if development_status == Agent.Status.APPROVED and not approvals:
         return {"development_status": [NO_APPROVAL]}
     return {}
+
+
+def agents_left_unapproved(approvals: Iterable) -> list:
+    """Agents marked approved that would have no approval left without these
+    (deleted, or moved to another agent)."""
+    pks = [approval.pk for approval in approvals]
+    others = Approval.objects.filter(agent=OuterRef("pk")).exclude(pk__in=pks)
+    return list(
+        Agent.objects.filter(
+            development_status=Agent.Status.APPROVED, approvals__pk__in=pks
+        )
+        .exclude(Exists(others))
+        .distinct()
+    )
 
 
 def approval_problems(her2_positive_breast: bool, citation, trial) -> dict:

@@ -191,7 +191,8 @@ class AgentSerializer(CuratedSerializer):
         many=True,
         required=False,
         help_text="Writing replaces the list; rows are matched by agency, date "
-        "and indication.",
+        "and indication. An agent whose development_status is APPROVED has at "
+        "least one.",
     )
     evidence_count = serializers.IntegerField(
         read_only=True, help_text="Evidence items about this agent you can see."
@@ -216,13 +217,8 @@ class AgentSerializer(CuratedSerializer):
     }
 
     def record_problems(self, attrs) -> dict:
-        # Checked when a write sets either side: shipped agents approved
-        # abroad without an approval on record stay editable meanwhile.
-        if self.instance is not None and not {
-            "development_status",
-            "approvals",
-        } & set(attrs):
-            return {}
+        # Whatever the write sets: an agent marked approved without an
+        # approval is refused until one is added or the status changes.
         status = attrs.get(
             "development_status", getattr(self.instance, "development_status", None)
         )

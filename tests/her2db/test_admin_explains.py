@@ -62,6 +62,7 @@ def test_a_date_typed_the_iso_way_is_accepted_and_another_is_a_form_error(
         "approvals-TOTAL_FORMS": "1",
         "approvals-0-agency": "FDA",
         "approvals-0-date": "04/05/2022",
+        "approvals-0-date_precision": "DAY",  # the select's default
         "approvals-0-indication": "HER2-positive breast cancer",
     }
     refused = curator_client.post(url, data)

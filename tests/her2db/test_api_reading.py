@@ -67,6 +67,7 @@ def test_agent_shows_targets_approvals_aliases_and_counts(anon, world):
         {
             "agency": "FDA",
             "date": "2007-03-13",
+            "date_precision": "DAY",
             "indication": "HER2-positive metastatic breast cancer with capecitabine",
             "her2_positive_breast": True,
             "accelerated": False,

@@ -117,6 +117,34 @@ def test_an_approved_agent_needs_an_approval(curator_api, world):
     )
     assert approved.json() == {"development_status": [NO_APPROVAL]}
     assert Agent.objects.get(slug="lapatinib").approvals.count() == 1
+    # Approved together with its approval (known to the month): accepted.
+    month = {"agency": "FDA", "date": "1998-09-01", "date_precision": "MONTH"}
+    approved = patch(
+        curator_api,
+        "/api/v1/agents/trastuzumab/",
+        {
+            "development_status": "APPROVED",
+            "approvals": [month | {"indication": "MBC"}],
+        },
+    )
+    assert approved.status_code == 200, approved.content
+    assert Agent.objects.get(slug="trastuzumab").development_status == "APPROVED"
+
+
+def test_an_approved_agent_without_an_approval_is_refused_any_change(
+    curator_api, world
+):
+    # Saved around the rules (as an old database may hold one): any write to
+    # it names what to fix, whatever fields it sets.
+    Agent.objects.get(slug="lapatinib").approvals.all().delete()
+    url = "/api/v1/agents/lapatinib/"
+    refused = patch(curator_api, url, {"abbreviation": "LAP"})
+    assert refused.status_code == 400
+    assert refused.json() == {"development_status": [NO_APPROVAL]}
+    fixed = patch(
+        curator_api, url, {"abbreviation": "LAP", "development_status": "DISCONTINUED"}
+    )
+    assert fixed.status_code == 200, fixed.content
 
 
 def test_a_new_her2_breast_approval_cites_its_label_or_trial(curator_api, world):

@@ -108,3 +108,14 @@ def test_the_schema_says_a_change_to_an_accepted_claim_is_a_revision(anon):
     revision = patch["responses"]["202"]["content"]["application/json"]["schema"]
     assert revision == {"$ref": "#/components/schemas/Revision"}
     assert "428" in schema["paths"]["/api/v1/agents/{slug}/"]["delete"]["responses"]
+
+
+def test_the_schema_says_how_approvals_are_dated_and_when_one_is_needed(anon):
+    schema = anon.get("/api/schema/?format=json").json()
+    approval = schema["components"]["schemas"]["Approval"]["properties"]
+    assert "first day of that month or year" in approval["date"]["description"]
+    assert approval["date_precision"]["description"].startswith(
+        "Whether the date is exact to the day"
+    )
+    agent = schema["components"]["schemas"]["Agent"]["properties"]
+    assert "APPROVED has at least one" in agent["approvals"]["description"]

@@ -9,6 +9,7 @@ from references.models import Author, Citation
 from tests.api_clients import current
 from tests.conftest import make_agent, make_citation, make_mechanism, make_target
 from therapies.models import Agent, AgentAlias, Evidence, Mechanism, Trial
+from therapies.models.agents import MONTH_STARTS_ON_DAY_1, YEAR_STARTS_ON_JANUARY_1
 
 pytestmark = pytest.mark.django_db
 
@@ -107,6 +108,48 @@ def test_writing_a_list_of_rows_replaces_it_keeping_unchanged_rows(curator_api, 
         **current(curator_api, "/api/v1/agents/trastuzumab/"),
     )
     assert cleared.json()["targets"] == []
+
+
+def test_an_approval_known_to_the_month_or_year_is_dated_its_first_day(
+    curator_api, world
+):
+    url = "/api/v1/agents/trastuzumab/"
+    month = {
+        "agency": "FDA",
+        "date": "1998-09-25",
+        "date_precision": "MONTH",
+        "indication": "HER2-overexpressing metastatic breast cancer",
+    }
+    year = month | {"date": "1998-09-01", "date_precision": "YEAR"}
+    for approval, message in [
+        (month, MONTH_STARTS_ON_DAY_1),
+        (year, YEAR_STARTS_ON_JANUARY_1),
+    ]:
+        refused = curator_api.patch(
+            url, {"approvals": [approval]}, format="json", **current(curator_api, url)
+        )
+        assert errors(refused) == {"approvals": {"0": {"date": [message]}}}
+    assert not Agent.objects.get(slug="trastuzumab").approvals.exists()
+    written = curator_api.patch(
+        url,
+        {"approvals": [month | {"date": "1998-09-01"}]},
+        format="json",
+        **current(curator_api, url),
+    )
+    assert written.status_code == 200, written.content
+    assert written.json()["approvals"] == [
+        {
+            "agency": "FDA",
+            "date": "1998-09-01",
+            "date_precision": "MONTH",
+            "indication": "HER2-overexpressing metastatic breast cancer",
+            "her2_positive_breast": False,
+            "accelerated": False,
+            "reference": "",
+            "citation": None,
+            "trial": None,
+        }
+    ]
 
 
 def test_curator_creates_evidence_as_a_draft_with_relations(curator_api, world):

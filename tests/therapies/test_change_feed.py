@@ -1,11 +1,14 @@
 """The change feed records public changes and never leaks unpublished ones."""
 
+from datetime import date
+
 import pytest
 
 from her2db.operations import operation
-from tests.conftest import make_agent, make_citation, make_evidence
+from tests.conftest import make_agent, make_approval, make_citation, make_evidence
 from therapies.models import (
     AgentAlias,
+    Approval,
     ChangeEntry,
     Evidence,
     EvidenceCitation,
@@ -50,6 +53,15 @@ def test_create_update_delete_of_an_agent():
         ("agent", "testumab", "updated", ["aliases"]),
         ("agent", "testumab", "deleted", []),
     ]
+
+
+def test_an_approvals_date_precision_is_a_change_of_its_agents_approvals():
+    agent = make_agent(slug="docetaxel", name="docetaxel")
+    approval = make_approval(agent, date=date(1996, 5, 1))
+    with operation():
+        approval.date_precision = Approval.Precision.MONTH
+        approval.save()
+    assert feed("agent")[-1] == ("agent", "docetaxel", "updated", ["approvals"])
 
 
 def test_drafts_never_reach_the_feed(curator, editor):

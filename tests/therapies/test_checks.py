@@ -1,6 +1,7 @@
 """check_data: its set queries find what the row-by-row rules found, its
 gaps, and the coverage report that fixtures/README.md quotes."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -68,8 +69,9 @@ def one_violation_of_each_rule():
     factories.make_author(family_name="Cortes", given_name="J.")
     factories.make_citation(title="The same paper")
     factories.make_citation(title="The same paper.")
-    # Gaps.
+    # An agent marked approved with no approval.
     factories.make_agent(development_status=Agent.Status.APPROVED)
+    # Gaps.
     factories.make_approval(her2_positive_breast=True)
     factories.make_author(family_name="Swain", given_name="SM")
     factories.make_author(family_name="Borg", given_name="Å")
@@ -90,6 +92,7 @@ def test_the_set_queries_find_what_the_row_by_row_rules_found():
         "names no agent",
         "has no arms",
         "arm 'Bare': gives no agent",
+        "marked approved, with no approval on record",
         "start_date '2008-13'",
         "orcid '1234'",
         "modality 'BOGUS'",
@@ -108,7 +111,6 @@ def test_the_set_queries_find_what_the_row_by_row_rules_found():
         assert expected in text, expected
     gaps = "\n".join(checks.find_gaps())
     for expected in [
-        "marked approved, with no approval on record",
         "cites neither its label nor its trial",
         "author Swain SM: initials without full stops; write 'S. M.'",
         "author Borg Å: initials without full stops; write 'Å.'",
@@ -125,6 +127,18 @@ def test_check_data_fails_on_gaps_only_when_strict(capsys):
     assert "gap: author Swain SM" in capsys.readouterr().out
     with pytest.raises(CommandError, match="0 problem"):
         call_command("check_data", strict=True)
+
+
+def test_check_data_fails_on_an_approved_agent_without_an_approval(capsys):
+    agent = factories.make_agent(slug="docetaxel", development_status="APPROVED")
+    with pytest.raises(CommandError, match="1 problem"):
+        call_command("check_data")
+    assert "agent docetaxel: marked approved, with no approval on record" in (
+        capsys.readouterr().out
+    )
+    factories.make_approval(agent, date=date(1996, 5, 1), date_precision="MONTH")
+    call_command("check_data")
+    assert "No problems found" in capsys.readouterr().out
 
 
 def test_a_clean_outcome_and_dotted_initials_are_no_gap():

@@ -4,7 +4,7 @@ import re
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -65,6 +65,19 @@ def test_loading_twice_duplicates_nothing(tmp_path):
     call_command("load_curated", dir=tmp_path, verbosity=0)
     call_command("load_curated", dir=tmp_path, verbosity=0)
     assert {m: m.objects.count() for m in counts} == counts
+
+
+def test_loading_an_approved_agent_without_an_approval_is_refused(tmp_path):
+    build_everything()
+    factories.make_agent(  # saved around the rules, as an old database may hold
+        slug="docetaxel", name="docetaxel", development_status=Agent.Status.APPROVED
+    )
+    call_command("dump_curated", dir=tmp_path, verbosity=0)
+    wipe()
+    message = "agent docetaxel: marked approved, with no approval on record"
+    with pytest.raises(CommandError, match=f"{message}; nothing was loaded"):
+        call_command("load_curated", dir=tmp_path, verbosity=0)
+    assert not Agent.objects.exists()
 
 
 def test_shipped_fixtures_load_and_get_first_history(shipped_data):

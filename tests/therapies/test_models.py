@@ -8,6 +8,7 @@ from django.db.models import ProtectedError
 from references.models import Citation
 from tests import factories
 from therapies import models
+from therapies.models.agents import MONTH_STARTS_ON_DAY_1, YEAR_STARTS_ON_JANUARY_1
 
 pytestmark = pytest.mark.django_db
 
@@ -154,6 +155,42 @@ def test_approval_needs_agency_date_indication_and_is_unique():
         models.Approval.objects.create(
             agent=a, agency="FDA", date=date(2000, 1, 1), indication=""
         )
+
+
+@pytest.mark.parametrize(
+    "precision, wrong, right, text",
+    [
+        ("MONTH", date(1996, 5, 14), date(1996, 5, 1), "1996-05"),
+        ("YEAR", date(1959, 3, 1), date(1959, 1, 1), "1959"),
+    ],
+)
+def test_a_date_known_to_the_month_or_year_is_its_first_day(
+    precision, wrong, right, text
+):
+    a = factories.make_agent(name="docetaxel", slug="docetaxel")
+    approval = models.Approval(
+        agent=a, agency="FDA", date=wrong, date_precision=precision, indication="MBC"
+    )
+    message = {"MONTH": MONTH_STARTS_ON_DAY_1, "YEAR": YEAR_STARTS_ON_JANUARY_1}[
+        precision
+    ]
+    assert factories.errors_of(approval) == {"date": [message]}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        approval.save()  # the database's own constraint, past full_clean
+    approval.date = right
+    approval.full_clean()
+    approval.save()
+    assert str(approval) == f"docetaxel · FDA {text}"
+
+
+def test_an_approval_dated_to_the_day_prints_the_day():
+    approval = factories.make_approval(
+        factories.make_agent(name="pyrotinib", slug="pyrotinib"),
+        agency="NMPA",
+        date=date(2018, 8, 15),
+    )
+    assert approval.date_precision == models.Approval.Precision.DAY
+    assert str(approval) == "pyrotinib · NMPA 2018-08-15"
 
 
 def test_mechanism_tree_rules():

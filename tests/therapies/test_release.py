@@ -1,6 +1,7 @@
 """export_release and import_release."""
 
 import csv
+import datetime
 import hashlib
 import json
 from decimal import Decimal
@@ -51,7 +52,12 @@ def build():
         targets=1,
         brand="Enhertu",
     )
-    factories.make_approval(agent=adc)
+    factories.make_approval(
+        agent=adc,
+        date=datetime.date(2019, 12, 1),
+        date_precision="MONTH",
+        indication="MBC",
+    )
     paper = factories.make_citation(
         authors=2, pmid="22149875", doi="10.1056/nejmoa1113216"
     )
@@ -136,6 +142,12 @@ def test_release_holds_public_data_only_with_checksums(tmp_path):
         ["agent", "alias", "kind"],
         ["trastuzumab-deruxtecan", "Enhertu", "BRAND"],
     ]
+    # An approval's date goes with how much of it is known.
+    [approval] = document["tables"]["therapies.approval"]
+    assert (approval["date"], approval["date_precision"]) == ("2019-12-01", "MONTH")
+    with (out / "tsv" / "therapies.approval.tsv").open() as stream:
+        [row] = csv.DictReader(stream, delimiter="\t")
+    assert (row["date"], row["date_precision"]) == ("2019-12-01", "MONTH")
     csl = json.loads((out / "citations.json").read_text())
     schema = json.loads((DATA / "csl-data.json").read_text())
     jsonschema.validate(csl, schema)
@@ -196,6 +208,19 @@ def test_import_refuses_a_changed_file_before_loading_anything(tmp_path):
     with pytest.raises(CommandError, match="therapies.agent.tsv does not match"):
         run("import_release", tmp_path / "r")
     assert not Citation.objects.exists()
+
+
+def test_import_refuses_an_approved_agent_without_an_approval(tmp_path):
+    build()
+    factories.make_agent(  # saved around the rules, as an old database may hold
+        slug="docetaxel", name="docetaxel", development_status=Agent.Status.APPROVED
+    )
+    run("export_release", tmp_path / "r", date="2026-01-02")
+    wipe()
+    message = "agent docetaxel: marked approved, with no approval on record"
+    with pytest.raises(CommandError, match=f"{message}; nothing was loaded"):
+        run("import_release", tmp_path / "r")
+    assert not Agent.objects.exists()
 
 
 def test_import_refuses_another_schema_version(tmp_path):

@@ -1,9 +1,12 @@
 """Admin for targets, agents and their approvals."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from her2db.admin_base import CuratedAdmin, CuratedForm, external_link
 from therapies.admin_rules import ApprovalFormSet, check_approval
+from therapies.rules import LAST_APPROVAL, agents_left_unapproved
 
 from ..models import Agent, AgentAlias, AgentTarget, Approval, Target
 from .filters import AgentFilter, TargetFilter
@@ -48,7 +51,7 @@ class ApprovalInline(admin.StackedInline):
     extra = 0
     autocomplete_fields = ["citation", "trial"]
     fields = [
-        ("agency", "date"),
+        ("agency", "date", "date_precision"),
         "indication",
         ("her2_positive_breast", "accelerated"),
         ("reference", "citation"),
@@ -136,11 +139,15 @@ class AgentAdmin(RelatedEvidenceMixin, CuratedAdmin):
 
 
 class ApprovalForm(CuratedForm):
-    """An approval on its own page, held to the same rule as in its agent's."""
+    """An approval on its own page, held to the same rules as in its agent's:
+    moved to another agent, it cannot leave an approved agent without one."""
 
     def clean(self):
         cleaned = super().clean()
         check_approval(self)
+        if self.instance.pk and "agent" in self.changed_data:
+            for agent in agents_left_unapproved([self.instance]):
+                self.add_error("agent", LAST_APPROVAL.format(agent=agent))
         return cleaned
 
 
@@ -153,3 +160,17 @@ class ApprovalAdmin(CuratedAdmin):
     search_fields = ["agent__name", "indication", "reference"]
     autocomplete_fields = ["agent", "citation", "trial"]
     date_hierarchy = "date"
+
+    def get_deleted_objects(self, objs, request):
+        """An approved agent's last approval is kept, as a protected row is."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        for agent in agents_left_unapproved(objs):
+            url = reverse("admin:therapies_agent_change", args=[agent.pk])
+            protected.append(
+                format_html(
+                    '<a href="{}">{}</a>', url, LAST_APPROVAL.format(agent=agent)
+                )
+            )
+        return deleted, counts, perms_needed, protected

@@ -1,5 +1,6 @@
 """Targets, agents, how agents act on targets, and their approvals."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -230,8 +231,34 @@ class AgentTarget(NaturalKeyModel):
         return f"{self.agent} → {self.target} ({self.get_action_display().lower()})"
 
 
+MONTH_STARTS_ON_DAY_1 = (
+    "A date known only to the month is the first of that month "
+    "(1996-05-01 for May 1996)."
+)
+YEAR_STARTS_ON_JANUARY_1 = (
+    "A date known only to the year is January 1 of that year (1959-01-01 for 1959)."
+)
+
+
+def date_precision_problems(date, precision: str) -> dict:
+    """A date known to the month or year is the first day of that month or year
+    (the database's constraints in Python, by field, for forms and the API)."""
+    if date is None:
+        return {}
+    if precision == Approval.Precision.MONTH and date.day != 1:
+        return {"date": [MONTH_STARTS_ON_DAY_1]}
+    if precision == Approval.Precision.YEAR and (date.month, date.day) != (1, 1):
+        return {"date": [YEAR_STARTS_ON_JANUARY_1]}
+    return {}
+
+
 class Approval(TimeStampedModel, NaturalKeyModel):
     """A regulatory approval: who approved the agent, when, and for what."""
+
+    class Precision(models.TextChoices):
+        DAY = "DAY", "Day"
+        MONTH = "MONTH", "Month"
+        YEAR = "YEAR", "Year"
 
     class Agency(models.TextChoices):
         FDA = "FDA", "US FDA"
@@ -243,7 +270,19 @@ class Approval(TimeStampedModel, NaturalKeyModel):
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="approvals")
     agency = models.CharField(max_length=8, choices=Agency)
-    date = models.DateField()
+    date = models.DateField(
+        help_text="The day of the approval; when a source gives only its month "
+        "or year, the first day of that month or year."
+    )
+    date_precision = models.CharField(
+        "date known to the",
+        max_length=5,
+        choices=Precision,
+        default=Precision.DAY,
+        help_text="Whether the date is exact to the day, or known only to the "
+        "month (1996-05-01 standing for May 1996) or the year (1959-01-01 "
+        "standing for 1959).",
+    )
     indication = models.CharField(max_length=500)
     her2_positive_breast = models.BooleanField(
         "HER2-positive breast cancer",
@@ -276,6 +315,7 @@ class Approval(TimeStampedModel, NaturalKeyModel):
     COLUMNS = (
         "agency",
         "date",
+        "date_precision",
         "indication",
         "her2_positive_breast",
         "accelerated",
@@ -297,7 +337,36 @@ class Approval(TimeStampedModel, NaturalKeyModel):
                 name="%(app_label)s_%(class)s_indication_required",
                 violation_error_message="An approval says what it is for.",
             ),
+            # A date less precise than a day is stored as its period's first
+            # day, so that ordering and ?date filters treat it as one value.
+            models.CheckConstraint(
+                condition=~Q(date_precision="MONTH") | Q(date__day=1),
+                name="%(app_label)s_%(class)s_month_precision_day_1",
+                violation_error_message=MONTH_STARTS_ON_DAY_1,
+            ),
+            models.CheckConstraint(
+                condition=~Q(date_precision="YEAR") | Q(date__month=1, date__day=1),
+                name="%(app_label)s_%(class)s_year_precision_january_1",
+                violation_error_message=YEAR_STARTS_ON_JANUARY_1,
+            ),
         ]
 
     def __str__(self):
-        return f"{self.agent} · {self.agency} {self.date:%Y-%m-%d}"
+        return f"{self.agent} · {self.agency} {self.date_text}"
+
+    def clean(self):
+        errors = date_precision_problems(self.date, self.date_precision)
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def date_text(self) -> str:
+        """The date as far as it is known: 2018-08-15, 1994-12 or 1959."""
+        return self.date.strftime(DATE_FORMATS[self.date_precision])
+
+
+DATE_FORMATS = {
+    Approval.Precision.DAY: "%Y-%m-%d",
+    Approval.Precision.MONTH: "%Y-%m",
+    Approval.Precision.YEAR: "%Y",
+}

@@ -8,11 +8,11 @@ from therapies.coverage import coverage_report
 class Command(BaseCommand):
     help = (
         "Report integrity problems in the curated data (evidence without citation, "
-        "trials without arms, malformed identifiers, mechanisms outside the tree, "
-        "incomplete approvals, outcomes whose CI misses its estimate or whose arm "
-        "is another trial's, duplicate people or papers), then the gaps the data "
-        "is still being filled for (approved agents without an approval, "
-        "HER2-positive breast approvals citing neither label nor trial, initials "
+        "trials without arms, approved agents without an approval, malformed "
+        "identifiers, mechanisms outside the tree, incomplete approvals, outcomes "
+        "whose CI misses its estimate or whose arm is another trial's, duplicate "
+        "people or papers), then the gaps the data is still being filled for "
+        "(HER2-positive breast approvals citing neither label nor trial, initials "
         "without full stops, one person under two spellings). Exits non-zero on "
         "any problem, and with --strict on any gap too."
     )
