@@ -2,11 +2,15 @@
 
 from her2db.registry import Resource, registry
 
-from .models import Author, Citation, CitationAuthor
+from .models import Author, Citation, CitationAuthor, DistinctAuthors
 
 registry.register(
     # No endpoint of its own: authors are read and written through citations.
     Resource(Author, kind="author"),
+    # A curator's finding that two authors check_data pairs are two people:
+    # curated (kept in fixtures/, with history), but not data a release or
+    # the change feed carries.
+    Resource(DistinctAuthors, released=False),
     Resource(
         Citation,
         key="citekey",
