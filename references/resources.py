@@ -8,9 +8,9 @@ registry.register(
     # No endpoint of its own: authors are read and written through citations.
     Resource(Author, kind="author"),
     # A curator's finding that two authors check_data pairs are two people:
-    # curated (kept in fixtures/, with history), but not data a release or
-    # the change feed carries.
-    Resource(DistinctAuthors, released=False),
+    # curated and released (a database loaded from either asks no more about
+    # the pair); no kind of its own in the change feed.
+    Resource(DistinctAuthors),
     Resource(
         Citation,
         key="citekey",
