@@ -2,7 +2,8 @@
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Greatest, Least
 
 from her2db.models import (
     ABSTRACT,
@@ -83,6 +84,85 @@ class Author(TimeStampedModel, NaturalKeyModel):
         return " ".join(
             part for part in (self.family_name, self.given_name, self.suffix) if part
         )
+
+
+class DistinctAuthorsQuerySet(models.QuerySet):
+    def of_pair(self, first: Author, second: Author) -> "DistinctAuthorsQuerySet":
+        """The mark of these two authors, in either order."""
+        return self.filter(
+            Q(first=first, second=second) | Q(first=second, second=first)
+        )
+
+    def involving(self, authors) -> "DistinctAuthorsQuerySet":
+        return self.filter(Q(first__in=authors) | Q(second__in=authors))
+
+    def name_pairs(self) -> set[frozenset[tuple[str, str]]]:
+        """Each marked pair as its two (family name, given name)s, unordered."""
+        names = self.values_list(
+            "first__family_name",
+            "first__given_name",
+            "second__family_name",
+            "second__given_name",
+        )
+        return {frozenset({(a, b), (c, d)}) for a, b, c, d in names}
+
+
+class DistinctAuthorsManager(NaturalKeyManager.from_queryset(DistinctAuthorsQuerySet)):
+    pass
+
+
+class DistinctAuthors(TimeStampedModel, NaturalKeyModel):
+    """Two authors a curator found to be different people, though their names
+    could be one person's two spellings (check_data stops asking about them)."""
+
+    # CASCADE: the mark says something about these two rows only.
+    first = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+")
+    note = BoundedTextField(
+        blank=True,
+        max_length=SHORT_TEXT,
+        help_text="How you know, e.g. different affiliations, fields or ORCID iDs.",
+    )
+    # Who marked the pair is in its history: a user named here would tie the
+    # fixtures to this database's accounts.
+    history = curated_history()
+
+    natural_key_fields = (
+        "first__family_name",
+        "first__given_name",
+        "second__family_name",
+        "second__given_name",
+    )
+    objects = DistinctAuthorsManager()
+
+    class Meta:
+        ordering = [
+            "first__family_name",
+            "first__given_name",
+            "second__family_name",
+            "second__given_name",
+            "id",
+        ]
+        verbose_name = "pair of different people"
+        verbose_name_plural = "different people"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(first=F("second")),
+                name="%(app_label)s_%(class)s_two_authors",
+                violation_error_message="Choose two different authors.",
+            ),
+            # A pair is marked once, whichever of the two is named first.
+            models.UniqueConstraint(
+                Least("first", "second"),
+                Greatest("first", "second"),
+                name="%(app_label)s_%(class)s_unique_pair",
+                violation_error_message="These two authors are already marked as "
+                "different people.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.first} / {self.second}"
 
 
 class CitationQuerySet(models.QuerySet):

@@ -2,11 +2,15 @@
 
 from her2db.registry import Resource, registry
 
-from .models import Author, Citation, CitationAuthor
+from .models import Author, Citation, CitationAuthor, DistinctAuthors
 
 registry.register(
     # No endpoint of its own: authors are read and written through citations.
     Resource(Author, kind="author"),
+    # A curator's finding that two authors check_data pairs are two people:
+    # curated and released (a database loaded from either asks no more about
+    # the pair); no kind of its own in the change feed.
+    Resource(DistinctAuthors),
     Resource(
         Citation,
         key="citekey",

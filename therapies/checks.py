@@ -24,7 +24,7 @@ from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import Abs, Length
 
-from references.models import Author, Citation
+from references.models import Author, Citation, DistinctAuthors
 from references.names import (
     compatible,
     dotted_initials,
@@ -344,7 +344,9 @@ def suffix_in_given_name():
 def one_person_two_spellings():
     """Same family name, initials one of which begins the other's ("Benyunes M"
     and "Benyunes M. C.", "Aftimos" and "Aftimos P."); exact twins are
-    duplicate_authors'."""
+    duplicate_authors'. Pairs a curator marked as different people are not
+    asked about again."""
+    distinct = DistinctAuthors.objects.name_pairs()
     people = defaultdict(lambda: defaultdict(list))
     for family, given in Author.objects.filter(is_collective=False).values_list(
         "family_name", "given_name"
@@ -360,6 +362,8 @@ def one_person_two_spellings():
                 for other in by_initials.get(initials[:length], ()):
                     if length == len(initials) and other <= (family, given):
                         continue  # a pair in one group: once
+                    if frozenset({(family, given), other}) in distinct:
+                        continue
                     if fold(given) != fold(other[1]) and compatible(given, other[1]):
                         pair = sorted(
                             [f"{family} {given}".strip(), " ".join(other).strip()]

@@ -152,11 +152,12 @@ def readme(meta: dict) -> str:
 
 Released {meta["date"]}. Schema: {schema}. Format: {meta["format"]}.
 
-HER2db's public data: every citation, author, target, agent (aliases,
-targets, approvals), resistance mechanism and trial (arms, agents,
-publications, reported outcomes), and the evidence that has been accepted in
-review. Claims in draft or under review, user accounts, the edit history and
-row timestamps are not part of a release.
+HER2db's public data: every citation, author (and the pairs of authors
+curators found to be different people), target, agent (aliases, targets,
+approvals), resistance mechanism and trial (arms, agents, publications,
+reported outcomes), and the evidence that has been accepted in review.
+Claims in draft or under review, user accounts, the edit history and row
+timestamps are not part of a release.
 
 | Table | Rows |
 | --- | --- |

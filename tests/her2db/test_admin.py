@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from references.models import Author, Citation
+from references.models import Author, Citation, DistinctAuthors
 from tests import factories
 from therapies import models
 
@@ -28,6 +28,9 @@ REGISTERED = sorted(
 MAKERS = {
     Author: lambda: factories.make_citation(authors=1).authors.get(),
     Citation: lambda: factories.make_citation(authors=3),
+    DistinctAuthors: lambda: DistinctAuthors.objects.create(
+        first=factories.make_author(), second=factories.make_author()
+    ),
     models.Target: factories.make_target,
     models.Agent: lambda: _agent_with_everything(),
     models.Approval: factories.make_approval,

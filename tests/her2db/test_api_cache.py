@@ -171,6 +171,20 @@ def test_loading_a_release_makes_the_next_read_fresh(anon, tmp_path):
     assert keys(anon.get("/api/v1/agents/"), "slug") == ["released-agent"]
 
 
+def test_an_author_merge_in_the_admin_makes_the_next_read_fresh(anon, editor_client):
+    citation = factories.make_citation(authors=1)
+    short = citation.authors.get()
+    full = factories.make_author(family_name=short.family_name, given_name="A. B.")
+    url = f"/api/v1/citations/{citation.citekey}/"
+    assert read(anon, url).json()["authors"][0]["given_name"] == "A"
+    merge = reverse("admin:references_author_merge")
+    response = editor_client.post(
+        f"{merge}?ids={short.pk},{full.pk}", {"kept": full.pk, "change_reason": ""}
+    )
+    assert response.status_code == 302
+    assert read(anon, url).json()["authors"][0]["given_name"] == "A. B."
+
+
 def test_a_review_transition_makes_the_next_read_fresh(anon, editor_api):
     claim = factories.make_evidence(status=Evidence.Status.SUBMITTED)
     assert keys(anon.get("/api/v1/evidence/"), "uid") == []

@@ -3,9 +3,10 @@ should, fits a 1280 px window, logs no error, breaks no Content-Security-Policy
 rule and asks nothing of any host but HER2db's own.
 
 The admin's changelist, add and change pages of every registered model, its
-home and import pages, the home page, the map, the API's documentation, its
-root and each of its lists; for an anonymous reader, a superuser, a curator
-and an editor. One object of each model is written once for all of them.
+home and import pages, the pages its actions lead to (merging authors), the
+home page, the map, the API's documentation, its root and each of its lists;
+for an anonymous reader, a superuser, a curator and an editor. One object of
+each model is written once for all of them.
 """
 
 import re
@@ -23,7 +24,7 @@ from playwright.sync_api import expect
 
 from her2db.operations import operation
 from her2db.registry import registry
-from references.models import Citation
+from references.models import Citation, DistinctAuthors
 from tests import factories
 from tests.browser import new_context, overflow, watch
 from tests.her2db.test_admin import MAKERS
@@ -43,6 +44,10 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 PERSONAS = ["anonymous", "superuser", "curator", "editor"]
 MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label)
 VIEWS = ["changelist", "add", "change"]
+# (model, view): the confirmation of merging the author and the first author
+# of the citation (tests/her2db/test_admin.py's makers). Those who may not use
+# it are sent back to the changelist, where a message says why.
+ACTION_PAGES = [("references.Author", "merge")]
 # What a page needs before it is looked at: its scripts render after load
 # (Redoc takes long over the whole schema).
 READY = {
@@ -67,6 +72,8 @@ PAGES = [
     "/api/v1/",
     *(f"/api/v1/{resource.basename}/" for resource in registry.endpoints()),
     *(f"{model._meta.label} {view}" for model in MODELS for view in VIEWS),
+    # Pages an action of a changelist leads to, with what it acts on.
+    *(f"{label} {view}" for label, view in ACTION_PAGES),
 ]
 
 
@@ -137,7 +144,16 @@ def _admin_page(page_id: str, objects: dict):
     model = next(m for m in MODELS if m._meta.label == label)
     name = f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}"
     args = [objects[model].pk] if view == "change" else []
-    return reverse(name, args=args), admin.site._registry[model], objects[model]
+    url = reverse(name, args=args)
+    if view == "merge":
+        other = objects[Citation].ordered_authors()[0]
+        url += f"?ids={objects[model].pk},{other.pk}"
+    return url, admin.site._registry[model], objects[model]
+
+
+def _changelist(page_id: str) -> str:
+    model = next(m for m in MODELS if m._meta.label == page_id.split()[0])
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
 
 
 def _allowed(model_admin, view: str, user: User, obj) -> bool:
@@ -145,6 +161,8 @@ def _allowed(model_admin, view: str, user: User, obj) -> bool:
     request.user = user
     if view == "add":
         return model_admin.has_add_permission(request)
+    if view == "merge":
+        return model_admin.has_merge_permission(request)
     return model_admin.has_view_or_change_permission(
         request, obj if view == "change" else None
     )
@@ -156,9 +174,10 @@ def _expected(page_id: str, persona: str, site: dict):
         url, model_admin, obj = _admin_page(page_id, site["objects"])
         if persona == "anonymous":
             return url, "login"
-        allowed = _allowed(
-            model_admin, page_id.split()[1], site["people"][persona], obj
-        )
+        view = page_id.split()[1]
+        allowed = _allowed(model_admin, view, site["people"][persona], obj)
+        if view == "merge" and not allowed:
+            return url, "sent back"
         return url, 200 if allowed else 403
     if page_id.startswith("/admin/") and persona == "anonymous":
         return page_id, "login"
@@ -192,6 +211,12 @@ class TestEveryPage:
             # Sent to the login page, which is then shown as any other.
             assert response.request.redirected_from is not None
             assert page.url.startswith(f"{browsing.url}/admin/login/?next=")
+            expected = 200
+        elif expected == "sent back":
+            # To the changelist, whose message says why.
+            assert response.request.redirected_from is not None
+            assert page.url == f"{browsing.url}{_changelist(page_id)}"
+            expect(page.locator(".messagelist")).to_contain_text("may not merge")
             expected = 200
         assert response.status == expected, page.url
         if page_id in READY and expected == 200:
@@ -400,6 +425,55 @@ def test_deleted_agent_is_restored_from_deleted_records(transactional_db, browsi
     expect(page.locator(".messagelist")).to_contain_text("Restored agent")
     expect(page).to_have_url(re.compile(rf"/admin/therapies/agent/{agent.pk}/change/$"))
     assert Agent.objects.get(pk=agent.pk).name == "lazarumab"
+    assert_clean(browsing)
+
+
+def _select_authors(page, *authors) -> None:
+    for author in authors:
+        page.locator(f"input[name=_selected_action][value='{author.pk}']").check()
+
+
+@known
+def test_two_spellings_marked_different_then_merged(transactional_db, browsing):
+    wang = factories.make_author(family_name="Wangwalk", given_name="Y.")
+    wang_c = factories.make_author(family_name="Wangwalk", given_name="Y. C.")
+    short = factories.make_author(family_name="Slamwalk", given_name="D.")
+    full = factories.make_author(family_name="Slamwalk", given_name="D. J.")
+    paper = factories.make_citation(citekey="Slamwalk1987")
+    for position, author in enumerate([short, wang, full], start=1):
+        paper.citation_authors.create(author=author, position=position)
+
+    # A curator says the Wangwalks are two people, with a note.
+    page, _ = browsing.open_page(browsing.context(_person("curator", "Curators")))
+    page.goto("/admin/references/author/?q=Wangwalk")
+    _select_authors(page, wang, wang_c)
+    page.select_option("select[name=action]", "mark_different_people")
+    page.click("button[name=index]")
+    page.fill("#id_note", "one in Taipei, one in Boston")
+    page.click("input[name=_save]")
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    assert DistinctAuthors.objects.of_pair(wang, wang_c).exists()
+
+    # An editor merges the Slamwalks, keeping the fuller spelling.
+    page, _ = browsing.open_page(browsing.context(_person("editor", "Editors")))
+    page.goto("/admin/references/author/?q=Slamwalk")
+    _select_authors(page, short, full)
+    page.select_option("select[name=action]", "merge")
+    page.click("button[name=index]")
+    expect(page.locator("#merge-shared")).to_contain_text("Slamwalk1987")
+    expect(page.locator(f"#id_kept_{full.pk}")).to_be_checked()
+    page.get_by_label(re.compile("reason", re.IGNORECASE)).fill("same lab")
+    page.click("input[type=submit][value='Merge authors']")
+    expect(page.locator(".messagelist")).to_contain_text(
+        "Merged 1 author(s) into Slamwalk D. J."
+    )
+    expect(page).to_have_url(
+        re.compile(rf"/admin/references/author/{full.pk}/change/$")
+    )
+    assert [str(a) for a in paper.ordered_authors()] == [
+        "Wangwalk Y.",
+        "Slamwalk D. J.",
+    ]
     assert_clean(browsing)
 
 

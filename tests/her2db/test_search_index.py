@@ -14,6 +14,7 @@ from her2db.search_index import (
     sync_search_indexes,
 )
 from references.importers.sql import insert_rows
+from references.merging import merge_authors
 from references.models import Author, Citation
 from tests.api_clients import current, keys
 from tests.conftest import make_citation, make_evidence
@@ -180,6 +181,18 @@ def test_aliases_and_authors_follow_their_records(anon):
     author.family_name = "Modi"
     author.save()
     assert found(anon, "citations", "modi", "citekey") == [citation.citekey]
+
+
+def test_a_merge_of_authors_changes_what_finds_their_citations(anon):
+    smith, smyth = make_citation(authors=1), make_citation(authors=1)
+    Author.objects.filter(pk=smith.authors.get().pk).update(family_name="Smith")
+    Author.objects.filter(pk=smyth.authors.get().pk).update(family_name="Smyth")
+    assert found(anon, "citations", "smith", "citekey") == [smith.citekey]
+    merge_authors(smyth.authors.get(), [smith.authors.get()])
+    assert found(anon, "citations", "smith", "citekey") == []
+    assert sorted(found(anon, "citations", "smyth", "citekey")) == sorted(
+        [smith.citekey, smyth.citekey]
+    )
 
 
 def test_the_curated_data_is_searchable_after_load_curated(anon):

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 
-from references.models import Author, Citation
+from references.models import Author, Citation, DistinctAuthors
 from references.names import compatible, dotted_initials, needs_stops, split_suffix
 from therapies import checks
 from therapies.checks import fold
@@ -181,6 +181,8 @@ def one_person_two_spellings():
     people = [a for a in Author.objects.all() if not a.is_collective]
     for index, first in enumerate(people):
         for second in people[index + 1 :]:
+            if DistinctAuthors.objects.of_pair(first, second).exists():
+                continue
             if (
                 fold(first.family_name) == fold(second.family_name)
                 and fold(first.given_name) != fold(second.given_name)

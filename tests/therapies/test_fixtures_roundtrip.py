@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from references.models import Author, Citation, CitationAuthor
+from references.models import Author, Citation, CitationAuthor, DistinctAuthors
 from tests import factories
 from therapies.models import Agent, Evidence, Mechanism, Target, Trial
 
@@ -21,6 +21,8 @@ def build_everything():
     citation = factories.make_citation(
         authors=3, pmid="22149875", doi="10.1056/nejmoa1113216"
     )
+    first, second = citation.ordered_authors()[:2]
+    DistinctAuthors.objects.create(first=first, second=second, note="two labs")
     root = factories.make_mechanism(genes=1)
     factories.make_evidence(
         agents=[agent, factories.make_agent()],
@@ -56,12 +58,14 @@ def test_dump_load_dump_is_identical(tmp_path):
     call_command("dump_curated", dir=second, verbosity=0)
     assert read(first) == read(second)
     assert Evidence.objects.get().agents.count() == 2
+    assert DistinctAuthors.objects.get().note == "two labs"
 
 
 def test_loading_twice_duplicates_nothing(tmp_path):
     build_everything()
     call_command("dump_curated", dir=tmp_path, verbosity=0)
-    counts = {m: m.objects.count() for m in (Citation, Author, Agent, Trial, Evidence)}
+    models = (Citation, Author, DistinctAuthors, Agent, Trial, Evidence)
+    counts = {m: m.objects.count() for m in models}
     call_command("load_curated", dir=tmp_path, verbosity=0)
     call_command("load_curated", dir=tmp_path, verbosity=0)
     assert {m: m.objects.count() for m in counts} == counts

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from her2db.registry import registry
-from references.models import Citation
+from references.models import Citation, DistinctAuthors
 from tests import factories
 from tests.importers import DATA, run
 from therapies.models import Agent, Evidence
@@ -61,6 +61,8 @@ def build():
     paper = factories.make_citation(
         authors=2, pmid="22149875", doi="10.1056/nejmoa1113216"
     )
+    first, second = paper.ordered_authors()
+    DistinctAuthors.objects.create(first=first, second=second, note="two labs")
     trial = factories.make_trial(arms=2, publications=[paper])
     # Trial results travel with their trial, arms named by label.
     factories.make_outcome(trial, citation=paper)
@@ -163,6 +165,7 @@ def test_export_import_export_gives_the_same_files_but_the_date(tmp_path):
     wipe()
     output = run("import_release", first)
     assert "Loaded HER2db release 2026.01.02" in output
+    assert DistinctAuthors.objects.get().note == "two labs"
     run("export_release", second, date="2026-03-04")
     a, b = files_of(first), files_of(second)
     assert a != b

@@ -13,8 +13,9 @@ class Command(BaseCommand):
         "whose CI misses its estimate or whose arm is another trial's, duplicate "
         "people or papers), then the gaps the data is still being filled for "
         "(HER2-positive breast approvals citing neither label nor trial, initials "
-        "without full stops, one person under two spellings). Exits non-zero on "
-        "any problem, and with --strict on any gap too."
+        "without full stops, one person under two spellings unless marked as "
+        "different people). Exits non-zero on any problem, and with --strict on "
+        "any gap too."
     )
 
     def add_arguments(self, parser):
