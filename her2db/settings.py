@@ -175,6 +175,19 @@ for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
     DATABASES[f"replica{_number}"] = _replica
 DATABASE_ROUTERS = ["her2db.replicas.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
 
+# PostgreSQL: parameters bound by the server, and a statement run
+# PG_PREPARE_THRESHOLD times on a connection prepared there (psycopg 3's
+# prepare_threshold), so that the reads the API compiles once are planned
+# once a connection too: a record 0.4-0.5 ms sooner on this machine. 0 binds
+# on the client and prepares nothing (Django's default), as a connection
+# pooler in transaction mode (PgBouncer) needs.
+PG_PREPARE_THRESHOLD = envint("PG_PREPARE_THRESHOLD", "5")
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql" and PG_PREPARE_THRESHOLD:
+        _database.setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=PG_PREPARE_THRESHOLD
+        )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The shared cache: CACHE_URL=redis://host:port/db for Redis (shared by every

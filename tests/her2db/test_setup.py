@@ -54,6 +54,10 @@ def test_check_deploy_is_clean_with_production_settings():
             },
             "SQLITE_MMAP_BYTES",
         ),
+        (
+            {"DATABASE_URL": "postgres://x@h/db", "PG_PREPARE_THRESHOLD": "often"},
+            "PG_PREPARE_THRESHOLD",
+        ),
     ],
 )
 def test_bad_settings_stop_start_up_with_a_named_error(env, message):
@@ -84,6 +88,54 @@ def test_sqlite_reads_its_file_through_a_memory_map_of_the_size_set(
     result = manage("shell", "-c", asked, **env)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.split()[-1]) == mapped
+
+
+@pytest.mark.parametrize("setting,expected", [(None, 5), ("2", 2), ("0", None)])
+def test_postgresql_binds_on_the_server_and_prepares_what_repeats(setting, expected):
+    env = {
+        "DATABASE_URL": "postgres://x@h/db",
+        "DATABASE_REPLICA_URLS": "postgres://x@r/db",
+    }
+    if setting is not None:
+        env["PG_PREPARE_THRESHOLD"] = setting
+    asked = (
+        "from django.conf import settings\n"
+        "for alias, database in sorted(settings.DATABASES.items()):\n"
+        "    options = database.get('OPTIONS', {})\n"
+        "    print(alias, options.get('server_side_binding'),"
+        " options.get('prepare_threshold'))"
+    )
+    result = manage("shell", "-c", asked, **env)
+    assert result.returncode == 0, result.stderr
+    shown = result.stdout.split()[-6:]
+    binding = "True" if expected else "None"
+    assert shown == [
+        "default",
+        binding,
+        str(expected),
+        "replica1",
+        binding,
+        str(expected),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_statement_run_again_is_prepared_on_postgresql():
+    from django.conf import settings
+    from django.db import connection
+
+    threshold = (
+        settings.DATABASES["default"].get("OPTIONS", {}).get("prepare_threshold")
+    )
+    if connection.vendor != "postgresql" or not threshold:
+        pytest.skip("PostgreSQL with PG_PREPARE_THRESHOLD set prepares statements")
+    asked = "SELECT version FROM her2db_data_version WHERE id = %s"
+    with connection.cursor() as cursor:
+        for _ in range(threshold + 1):
+            cursor.execute(asked, [1])
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("her2db_data_version WHERE id = $1" in s for s in prepared), prepared
 
 
 @pytest.mark.django_db
