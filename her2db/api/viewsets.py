@@ -131,7 +131,9 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
             base = self.get_queryset()
             key = (type(self), self.queryset_variant(), base.db)
             kept = _LISTS.get(key)
-            if kept is not None:
+            if kept is not None and not kept[0].leaves_out(
+                self.get_serializer_context()
+            ):
                 return kept
         queryset = self.filter_queryset(self.get_queryset())
         plan = self.values_plan(queryset)
