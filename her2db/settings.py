@@ -175,13 +175,14 @@ for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
     DATABASES[f"replica{_number}"] = _replica
 DATABASE_ROUTERS = ["her2db.replicas.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
 
-# PostgreSQL: parameters bound by the server, and a statement run
-# PG_PREPARE_THRESHOLD times on a connection prepared there (psycopg 3's
-# prepare_threshold), so that the reads the API compiles once are planned
-# once a connection too: a record 0.4-0.5 ms sooner on this machine. 0 binds
-# on the client and prepares nothing (Django's default), as a connection
-# pooler in transaction mode (PgBouncer) needs.
-PG_PREPARE_THRESHOLD = envint("PG_PREPARE_THRESHOLD", "5")
+# PostgreSQL, PG_PREPARE_THRESHOLD > 0: parameters bound by the server, and
+# a statement run that many times on a connection prepared there (psycopg 3's
+# prepare_threshold). Off by default (0: bound on the client, nothing
+# prepared, as Django does and a pooler in transaction mode needs). On this
+# machine, 5 read a record 0.1-1.0 ms sooner, but PostgreSQL's generic plans
+# for prepared searches made the slowest slower: bench-search p95 rose from
+# 136-194 ms to 212-307 ms (p50 unchanged). README, PostgreSQL.
+PG_PREPARE_THRESHOLD = envint("PG_PREPARE_THRESHOLD", "0")
 for _database in DATABASES.values():
     if _database["ENGINE"] == "django.db.backends.postgresql" and PG_PREPARE_THRESHOLD:
         _database.setdefault("OPTIONS", {}).update(

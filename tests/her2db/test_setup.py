@@ -90,7 +90,7 @@ def test_sqlite_reads_its_file_through_a_memory_map_of_the_size_set(
     assert int(result.stdout.split()[-1]) == mapped
 
 
-@pytest.mark.parametrize("setting,expected", [(None, 5), ("2", 2), ("0", None)])
+@pytest.mark.parametrize("setting,expected", [(None, None), ("2", 2), ("0", None)])
 def test_postgresql_binds_on_the_server_and_prepares_what_repeats(setting, expected):
     env = {
         "DATABASE_URL": "postgres://x@h/db",
@@ -120,22 +120,35 @@ def test_postgresql_binds_on_the_server_and_prepares_what_repeats(setting, expec
 
 
 @pytest.mark.django_db
-def test_a_statement_run_again_is_prepared_on_postgresql():
-    from django.conf import settings
+def test_a_statement_run_again_is_prepared_on_postgresql_when_asked():
     from django.db import connection
 
-    threshold = (
-        settings.DATABASES["default"].get("OPTIONS", {}).get("prepare_threshold")
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    database = connection.settings_dict
+    url = (
+        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
     )
-    if connection.vendor != "postgresql" or not threshold:
-        pytest.skip("PostgreSQL with PG_PREPARE_THRESHOLD set prepares statements")
-    asked = "SELECT version FROM her2db_data_version WHERE id = %s"
-    with connection.cursor() as cursor:
-        for _ in range(threshold + 1):
-            cursor.execute(asked, [1])
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [statement for (statement,) in cursor.fetchall()]
-    assert any("her2db_data_version WHERE id = $1" in s for s in prepared), prepared
+    asked = (
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    for _ in range(3):\n"
+        "        cursor.execute('SELECT 1 + %s', [1])\n"
+        "    cursor.execute('SELECT statement FROM pg_prepared_statements')\n"
+        "    print([s for (s,) in cursor.fetchall()])"
+    )
+    for setting, prepared in (("2", True), ("0", False)):
+        result = manage(
+            "shell",
+            "-c",
+            asked,
+            DATABASE_URL=url,
+            DATABASE_REPLICA_URLS="",
+            PG_PREPARE_THRESHOLD=setting,
+        )
+        assert result.returncode == 0, result.stderr
+        assert ("SELECT 1 + $1" in result.stdout) is prepared, result.stdout
 
 
 @pytest.mark.django_db
