@@ -271,3 +271,35 @@ def test_accepting_a_revision_whose_mechanism_is_gone_is_a_message_not_an_error(
     assert messages_of(response)[0].startswith("Not accepted: Mechanism")
     revision.refresh_from_db()
     assert revision.status == Revision.Status.SUBMITTED
+
+
+def test_a_version_approved_without_an_approval_is_not_brought_back(curator_client):
+    """A version from before the rule (marked approved, no approval on record)
+    would leave the agent approved without one: revert is not offered."""
+    from therapies.models import Agent
+
+    with operation():
+        agent = make_agent(development_status=Agent.Status.APPROVED)
+    first = agent.history.earliest()
+    with operation():
+        make_approval(agent=agent, indication="HER2+ MBC")
+
+    page, response = revert(curator_client, first)
+    problems = page.context["revert_plan"].problems
+    assert any("approved" in problem for problem in problems), problems
+    assert page.context["revert_disabled"]
+    assert response.status_code == 302
+    assert messages_of(response)[0].startswith("This version cannot be restored")
+    assert agent.approvals.count() == 1
+
+    # A version that was approved with its approval comes back whole.
+    with operation():
+        agent.abbreviation = "AGT"
+        agent.save()
+    second = agent.history.latest()
+    with operation():
+        make_approval(agent=agent, indication="HER2+ EBC")
+    page, response = revert(curator_client, second)
+    assert page.context["revert_plan"].problems == []
+    assert response.status_code == 302
+    assert list(agent.approvals.values_list("indication", flat=True)) == ["HER2+ MBC"]

@@ -5,14 +5,19 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from her2db.admin_base import CuratedAdmin, CuratedForm, external_link
+from her2db.admin_history import rows_at
 from therapies.admin_rules import ApprovalFormSet, check_approval
-from therapies.rules import LAST_APPROVAL, agents_left_unapproved
+from therapies.rules import LAST_APPROVAL, agent_problems, agents_left_unapproved
 
 from ..models import Agent, AgentAlias, AgentTarget, Approval, Target
 from .filters import AgentFilter, TargetFilter
 from .related import RelatedEvidenceMixin
 
 ADC = "Antibody-drug conjugate"
+NO_APPROVAL_THEN = (
+    "It was marked approved with no approval on record, and an approved agent "
+    "has at least one."
+)
 
 
 @admin.register(Target)
@@ -128,6 +133,16 @@ class AgentAdmin(RelatedEvidenceMixin, CuratedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("targets")
+
+    def revert_plan(self, request, record):
+        """A version comes back only whole and within the rules: one marked
+        approved brings back an approval with it (a revert saves the agent and
+        its rows past the approvals formset)."""
+        plan = super().revert_plan(request, record)
+        then = rows_at(Agent._meta.get_field("approvals"), record.id, record)
+        if agent_problems(record.development_status, list(then.values())):
+            plan.problems.append(NO_APPROVAL_THEN)
+        return plan
 
     @admin.display(description="targets")
     def target_list(self, obj):
