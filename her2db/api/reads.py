@@ -81,7 +81,6 @@ class Values:
             return None
         if attribute is not None and stamp:
             slow = api_field.to_representation
-
             # No offset: UTC, aware or (CompiledValues `naive`) not.
             return lambda value: slow(value) if value.utcoffset() else utc_stamp(value)
         if type(api_field) is serializers.DecimalField:

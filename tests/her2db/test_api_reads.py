@@ -164,9 +164,9 @@ def test_a_record_is_read_by_its_query_compiled_once_for_the_next_key(
     built = []
     original = reads.CompiledValues.__init__
 
-    def counting(self, queryset):
+    def counting(self, queryset, *args):
         built.append(queryset)
-        original(self, queryset)
+        original(self, queryset, *args)
 
     reads.CompiledValues.__init__ = counting
     try:
