@@ -291,3 +291,25 @@ def test_trials_for_agent():
     a = t.arms.first().agents.get()
     factories.make_trial(arms=1)
     assert list(models.Trial.objects.for_agent(a)) == [t]
+
+
+def test_a_search_count_reads_a_claims_status_from_an_index_on_postgresql():
+    """PostgreSQL holds an index of (id) covering status and mechanism, so a
+    count of matching claims never reads their wide rows; SQLite has none
+    (it would only repeat the primary key)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "therapies_evidence")
+    index = found.get("therapies_evidence_id_status")
+    if connection.vendor != "postgresql":
+        assert index is None
+        return
+    assert index is not None and index["columns"][0] == "id"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+            ["therapies_evidence_id_status"],
+        )
+        (definition,) = cursor.fetchone()
+    assert "INCLUDE (status, mechanism_id)" in definition
