@@ -100,7 +100,17 @@ def test_a_stopped_import_leaves_no_reader_no_lock_and_nothing_written(tmp_path,
         if connection.vendor == "postgresql":
             wait_until(writing_backend, 120, "the import to write")
         else:
-            time.sleep(3)
+            # The writer has begun (its rollback journal is there), and is
+            # well short of the end: the whole import takes about 3 s after
+            # its reader starts on a fast machine, longer on a busy one. (A
+            # fixed 3 s wait once landed after the import had finished.)
+            database = url.removeprefix("sqlite:///")
+            wait_until(
+                lambda: any(Path(database + s).exists() for s in ("-journal", "-wal")),
+                120,
+                "the import to write",
+            )
+            time.sleep(0.5)
         assert command.poll() is None, "the import ended before it was stopped"
         command.send_signal(sig)
         out, err = command.communicate(timeout=60)
