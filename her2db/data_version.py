@@ -48,8 +48,9 @@ def watched_tables() -> list[str]:
 def install(using: str = "default", **kwargs) -> list[str]:
     """Create the version table and a trigger on each watched table.
 
-    Connected to post_migrate; idempotent. Returns the tables it newly
-    watched.
+    Connected to post_migrate; idempotent, but a migrate that applied a
+    migration (`plan`) also advances the version. Returns the tables it
+    newly watched.
     """
     connection = connections[using]
     present = set(connection.introspection.table_names())
@@ -99,6 +100,11 @@ def install(using: str = "default", **kwargs) -> list[str]:
                         "SET version = version + 1 WHERE id = 1; END"
                     )
                 added.append(table)
+        if kwargs.get("plan"):
+            # A migration that applied anything may change what every answer
+            # shows (a new field), though no row changes: answers kept under
+            # the version before it must not be served again.
+            advance(cursor)
     return added
 
 

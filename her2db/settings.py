@@ -405,6 +405,7 @@ SPECTACULAR_SETTINGS = {
         "AgentTargetActionEnum": "therapies.models.AgentTarget.Action",
         "TrialPhaseEnum": "therapies.models.Trial.Phase",
         "TrialSettingEnum": "therapies.models.Trial.Setting",
+        "TrialDateTypeEnum": "therapies.models.Trial.DateType",
         "MechanismCategoryEnum": "therapies.models.Mechanism.Category",
         "LevelEnum": "therapies.models.Evidence.Level",
     },

@@ -8,8 +8,9 @@ rows found wrong are read in full, to name them.
 
 PROBLEMS break a rule the data keeps (check_data fails on any). GAPS are
 rules the shipped data does not meet yet (HER2-positive breast approvals
-citing neither label nor trial, initials without full stops, one person
-under two spellings): reported, failing check_data only with --strict until
+citing neither label nor trial, estimated completion dates that have
+passed, initials without full stops, one person under two spellings):
+reported, failing check_data only with --strict until
 the data is complete.
 """
 
@@ -22,7 +23,8 @@ from django.core import validators as django_validators
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, F, OuterRef, Q
-from django.db.models.functions import Abs, Length
+from django.db.models.functions import Abs, Length, Substr
+from django.utils import timezone
 
 from references.models import Author, Citation, DistinctAuthors
 from references.names import (
@@ -91,6 +93,34 @@ def trials_breaking_their_rules():
     )
     for arm in bare:
         yield f"trial {arm.trial} arm {arm.label!r}: gives no agent"
+
+
+def trial_dates_untyped():
+    """The rules of Trial.clean on its dates' types, as set queries: a date
+    says whether it is actual or estimated, a type has its date, and a trial
+    that has ended has an actual completion date."""
+    for field in ("start_date", "completion_date"):
+        kind = f"{field}_type"
+        rows = Trial.objects.filter(
+            (~Q(**{field: ""}) & Q(**{kind: ""}))
+            | (Q(**{field: ""}) & ~Q(**{kind: ""}))
+        ).order_by("nct_id")
+        for trial in rows.only("nct_id", "acronym", field, kind):
+            date, marked = getattr(trial, field), getattr(trial, kind)
+            if date:
+                yield (
+                    f"trial {trial}: {field} {date} is not marked actual or estimated"
+                )
+            else:
+                yield f"trial {trial}: {kind} {marked} with no {field}"
+    ended = Trial.objects.filter(
+        status__in=Trial.FINISHED, completion_date_type=Trial.DateType.ESTIMATED
+    ).order_by("nct_id")
+    for trial in ended.only("nct_id", "acronym", "status"):
+        yield (
+            f"trial {trial}: {trial.get_status_display().lower()}, with an "
+            "estimated completion date"
+        )
 
 
 def approved_without_approval():
@@ -320,6 +350,22 @@ def her2_approvals_uncited():
         )
 
 
+def estimates_passed(today=None):
+    """Estimated completion dates that have passed: the registry has a newer
+    one, or the actual date. A date to the month or year passes when that
+    month or year has ended (compared on as many characters as it has)."""
+    today = (today or timezone.localdate()).isoformat()
+    passed = Trial.objects.filter(
+        completion_date_type=Trial.DateType.ESTIMATED,
+        completion_date__lt=Substr(models.Value(today), 1, Length("completion_date")),
+    ).order_by("nct_id")
+    for trial in passed.only("nct_id", "acronym", "completion_date"):
+        yield (
+            f"trial {trial}: estimated completion {trial.completion_date} has "
+            "passed; read the registry again"
+        )
+
+
 def initials_without_stops():
     people = Author.objects.filter(is_collective=False).exclude(given_name="")
     for family, given in people.values_list("family_name", "given_name"):
@@ -375,6 +421,7 @@ CHECKS = [
     evidence_without_citation,
     evidence_without_agent,
     trials_breaking_their_rules,
+    trial_dates_untyped,
     approved_without_approval,
     malformed_fields,
     mechanisms_outside_the_tree,
@@ -385,6 +432,7 @@ CHECKS = [
 ]
 GAPS = [
     her2_approvals_uncited,
+    estimates_passed,
     initials_without_stops,
     suffix_in_given_name,
     one_person_two_spellings,

@@ -112,6 +112,7 @@ class TrialFilter(SearchFilterSet):
     status = choices_filter(Trial.Status.choices)
     setting = choices_filter(Trial.Setting.choices)
     population = choices_filter(Trial.Population.choices)
+    completion_date_type = choices_filter(Trial.DateType.choices)
     agent = IdentifierFilter(Agent, "slug", "Giving any of these agents in an arm.")
     nct_id = MultipleValueFilter(
         validator=validate_nct_id, label="Any of these NCT ids."

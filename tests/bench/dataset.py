@@ -317,6 +317,7 @@ def make_trials(rng, sizes, agents, citations) -> list[models.Trial]:
                 enrollment=rng.randint(20, 4000) if i % 6 else None,
                 population=("HER2_POSITIVE_BREAST", "HER2_LOW_BREAST", "")[i % 3],
                 start_date=f"{rng.randint(2000, 2024)}-0{rng.randint(1, 9)}",
+                start_date_type="ACTUAL",
                 sponsor="Bench Sponsor",
                 primary_endpoint=sentence(rng, 10),
                 result_summary=sentence(rng, 25),

@@ -101,6 +101,16 @@ def test_a_write_advances_the_version_and_a_rolled_back_one_does_not():
     assert data_version.current() == after
 
 
+def test_a_migrate_that_applies_a_migration_advances_the_version():
+    """A new field changes every answer though no row changes: a migrate
+    with a plan advances the version; one with nothing to apply does not."""
+    before = data_version.current()
+    data_version.install(plan=[])
+    assert data_version.current() == before
+    data_version.install(plan=[("a migration", False)])
+    assert data_version.current() > before
+
+
 # --- No stale answer after a write, by any path --------------------------------------
 
 

@@ -150,6 +150,31 @@ def test_trials_by_population_outside_her2_positive_breast_cancer(anon, world):
     assert "population" in wrong.json()
 
 
+def test_trials_whose_completion_date_is_an_estimate(anon, world):
+    make_trial(
+        nct_id="NCT04784715",
+        status="ACTIVE_NOT_RECRUITING",
+        completion_date="2029-12-30",
+        completion_date_type="ESTIMATED",
+    )
+    make_trial(
+        nct_id="NCT00567190",
+        status="COMPLETED",
+        completion_date="2019-11-23",
+        completion_date_type="ACTUAL",
+    )
+    estimated = anon.get("/api/v1/trials/?completion_date_type=ESTIMATED")
+    assert keys(estimated, "nct_id") == ["NCT04784715"]
+    row = estimated.json()["results"][0]
+    assert (row["completion_date"], row["completion_date_type"]) == (
+        "2029-12-30",
+        "ESTIMATED",
+    )
+    actual = anon.get("/api/v1/trials/?completion_date_type=ACTUAL")
+    assert keys(actual, "nct_id") == ["NCT00567190"]
+    assert anon.get("/api/v1/trials/?completion_date_type=LATE").status_code == 400
+
+
 def test_citations_by_year_range_journal_identifiers_type_and_retraction(anon, world):
     make_citation(
         citekey="Old1999", year=1999, publication_type="REVIEW", retracted=True

@@ -400,15 +400,34 @@ def test_mechanism_tree_rules(curator_api, world):
 
 
 def test_trial_and_citation_rules(curator_api, world):
+    url = "/api/v1/trials/NCT00004067/"
     trial = curator_api.patch(
-        "/api/v1/trials/NCT00004067/",
-        {"start_date": "2005-06", "completion_date": "2004"},
+        url,
+        {
+            "start_date": "2005-06",
+            "start_date_type": "ACTUAL",
+            "completion_date": "2004",
+            "completion_date_type": "ACTUAL",
+        },
         format="json",
-        **current(curator_api, "/api/v1/trials/NCT00004067/"),
+        **current(curator_api, url),
     )
     assert errors(trial) == {
         "completion_date": ["The completion date precedes the start date."]
     }
+    unmarked = curator_api.patch(
+        url, {"completion_date": "2031-06"}, format="json", **current(curator_api, url)
+    )
+    assert list(errors(unmarked)) == ["completion_date_type"]
+    assert "ACTUAL or ESTIMATED" in errors(unmarked)["completion_date_type"][0]
+    estimated = curator_api.patch(
+        url,
+        {"completion_date": "2031-06", "completion_date_type": "ESTIMATED"},
+        format="json",
+        **current(curator_api, url),
+    )
+    assert estimated.status_code == 200, estimated.content
+    assert estimated.json()["completion_date_type"] == "ESTIMATED"
     bad_id = curator_api.post(
         "/api/v1/trials/", {"nct_id": "NCT123", "title": "x"}, format="json"
     )

@@ -7,6 +7,7 @@ from collections import defaultdict
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils import timezone
 
 from references.models import Author, Citation, DistinctAuthors
 from references.names import compatible, dotted_initials, needs_stops, split_suffix
@@ -47,6 +48,33 @@ def trials_breaking_their_rules():
             yield f"trial {trial}: has no arms"
         for index in problems if arms else ():
             yield f"trial {trial} arm {arms[index].label!r}: gives no agent"
+
+
+def trial_dates_untyped():
+    """Trial.clean's verdict on its dates' types, row by row."""
+    for trial in Trial.objects.order_by("nct_id"):
+        try:
+            trial.clean()
+            continue
+        except ValidationError as exc:
+            errors = exc.message_dict
+        for field in ("start_date", "completion_date"):
+            date, kind = getattr(trial, field), getattr(trial, f"{field}_type")
+            if f"{field}_type" not in errors:
+                continue
+            if date and not kind:
+                yield f"trial {trial}: {field} {date} is not marked actual or estimated"
+            elif kind and not date:
+                yield f"trial {trial}: {field}_type {kind} with no {field}"
+        if (
+            "completion_date_type" in errors
+            and trial.completion_date
+            and trial.completion_date_type == Trial.DateType.ESTIMATED
+        ):
+            yield (
+                f"trial {trial}: {trial.get_status_display().lower()}, with an "
+                "estimated completion date"
+            )
 
 
 def malformed_fields():
@@ -153,6 +181,20 @@ def her2_approvals_uncited():
             yield (
                 f"approval {approval}: a HER2-positive breast cancer approval that "
                 "cites neither its label nor its trial"
+            )
+
+
+def estimates_passed(today=None):
+    today = (today or timezone.localdate()).isoformat()
+    for trial in Trial.objects.order_by("nct_id"):
+        date = trial.completion_date
+        if (
+            trial.completion_date_type == Trial.DateType.ESTIMATED
+            and date < today[: len(date)]
+        ):
+            yield (
+                f"trial {trial}: estimated completion {date} has passed; "
+                "read the registry again"
             )
 
 

@@ -71,8 +71,26 @@ def one_violation_of_each_rule():
     factories.make_citation(title="The same paper.")
     # An agent marked approved with no approval.
     factories.make_agent(development_status=Agent.Status.APPROVED)
+    # Registry dates: one not marked actual or estimated, a type without its
+    # date, an ended trial with an estimated completion (saved around clean).
+    for values in (
+        {"start_date": "2011-05"},
+        {"completion_date_type": "ACTUAL"},
+        {
+            "status": "COMPLETED",
+            "completion_date": "2019-04",
+            "completion_date_type": "ESTIMATED",
+        },
+    ):
+        Trial.objects.filter(pk=factories.make_trial(arms=1).pk).update(**values)
     # Gaps.
     factories.make_approval(her2_positive_breast=True)
+    factories.make_trial(
+        arms=1,
+        status="ACTIVE_NOT_RECRUITING",
+        completion_date="2020-01",
+        completion_date_type="ESTIMATED",
+    )
     factories.make_author(family_name="Swain", given_name="SM")
     factories.make_author(family_name="Borg", given_name="Å")
     factories.make_author(family_name="Geyer", given_name="C. E. Jr")
@@ -107,11 +125,15 @@ def test_the_set_queries_find_what_the_row_by_row_rules_found():
         "not of its trial",
         "Cortes J. / Cortés J.",
         "the same title twice",
+        "start_date 2011-05 is not marked actual or estimated",
+        "completion_date_type ACTUAL with no completion_date",
+        "completed, with an estimated completion date",
     ]:
         assert expected in text, expected
     gaps = "\n".join(checks.find_gaps())
     for expected in [
         "cites neither its label nor its trial",
+        "estimated completion 2020-01 has passed; read the registry again",
         "author Swain SM: initials without full stops; write 'S. M.'",
         "author Borg Å: initials without full stops; write 'Å.'",
         "author Geyer C. E. Jr: a suffix in the given name; write given name "
@@ -119,6 +141,31 @@ def test_the_set_queries_find_what_the_row_by_row_rules_found():
         "authors Benyunes M. / Benyunes M. C.: one person, two spellings?",
     ]:
         assert expected in gaps, expected
+
+
+@pytest.mark.parametrize(
+    ("estimate", "passed"),
+    [
+        ("2026-12-01", True),
+        ("2026-12-02", False),
+        ("2026-11", True),
+        ("2026-12", False),  # the month has not ended
+        ("2025", True),
+        ("2026", False),
+        ("2027-01-15", False),
+    ],
+)
+def test_an_estimate_passes_when_its_day_month_or_year_has_ended(estimate, passed):
+    factories.make_trial(
+        arms=1,
+        status="RECRUITING",
+        completion_date=estimate,
+        completion_date_type="ESTIMATED",
+    )
+    today = date(2026, 12, 2)
+    found = list(checks.estimates_passed(today))
+    assert bool(found) is passed
+    assert found == list(rowwise_checks.estimates_passed(today))
 
 
 def test_a_pair_marked_as_different_people_is_asked_about_no_more():

@@ -48,6 +48,11 @@ def test_maps_every_field_and_matches_agents_by_name_and_alias(curated):
     assert trial.official_title.startswith("A Phase III, Multicenter, Randomized")
     assert (trial.phase, trial.status) == ("PHASE3", "RECRUITING")
     assert (trial.start_date, trial.completion_date) == ("2023-09-08", "2032-12-28")
+    # As the registry marks them: started, and the sponsor's expected end.
+    assert (trial.start_date_type, trial.completion_date_type) == (
+        "ACTUAL",
+        "ESTIMATED",
+    )
     assert trial.enrollment == 230
     assert trial.sponsor == "Hoffmann-La Roche"
     assert trial.conditions == "Metastatic Breast Cancer"
@@ -119,6 +124,46 @@ def test_phases_combine_and_dates_keep_their_precision(curated, tmp_path):
     trial = Trial.objects.get(nct_id="NCT05894239")
     assert trial.phase == Trial.Phase.PHASE1_PHASE2
     assert (trial.start_date, trial.completion_date) == ("2023-09", "2032-12")
+
+
+def test_a_date_the_record_does_not_mark_is_settled_by_status_or_left_out(
+    curated, tmp_path
+):
+    # The real record with its dates' types removed: a recruiting trial has
+    # started, but its completion may be an estimate, so it is left out and
+    # named; once completed, the completion date is actual.
+    data = study()
+    status = data["protocolSection"]["statusModule"]
+    del status["startDateStruct"]["type"], status["completionDateStruct"]["type"]
+    output = run("import_ctgov", write(tmp_path, data, "unmarked.json"))
+    trial = Trial.objects.get(nct_id="NCT05894239")
+    assert (trial.start_date, trial.start_date_type) == ("2023-09-08", "ACTUAL")
+    assert (trial.completion_date, trial.completion_date_type) == ("", "")
+    assert (
+        "completionDateStruct 2032-12-28 not marked actual or estimated: left out"
+        in output
+    )
+    status["overallStatus"] = "COMPLETED"
+    run("import_ctgov", write(tmp_path, data, "completed.json"))
+    trial.refresh_from_db()
+    assert (trial.completion_date, trial.completion_date_type) == (
+        "2032-12-28",
+        "ACTUAL",
+    )
+
+
+def test_an_estimate_on_an_ended_trial_or_an_unknown_type_names_the_record(
+    curated, tmp_path
+):
+    data = study()
+    data["protocolSection"]["statusModule"]["overallStatus"] = "COMPLETED"
+    with pytest.raises(CommandError, match="completion_date_type: A trial completed"):
+        run("import_ctgov", write(tmp_path, data, "ended.json"))
+    data = study()
+    data["protocolSection"]["statusModule"]["startDateStruct"]["type"] = "ANTICIPATED"
+    with pytest.raises(CommandError, match="startDateStruct.type 'ANTICIPATED'"):
+        run("import_ctgov", write(tmp_path, data, "odd.json"))
+    assert not Trial.objects.filter(nct_id="NCT05894239").exists()
 
 
 def test_references_link_citations_that_exist(curated, tmp_path):

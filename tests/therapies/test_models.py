@@ -29,6 +29,9 @@ def target(**kw) -> models.Target:
 def trial(**kw) -> models.Trial:
     kw.setdefault("nct_id", "NCT00567190")
     kw.setdefault("title", "A trial")
+    for field in ("start_date", "completion_date"):
+        if kw.get(field):
+            kw.setdefault(f"{field}_type", models.Trial.DateType.ACTUAL)
     return models.Trial(**kw)
 
 
@@ -88,6 +91,49 @@ def test_trial_completion_cannot_precede_start():
         trial(start_date="2010-05", completion_date="2009-12-31")
     )
     trial(start_date="2010-05-17", completion_date="2010-05").full_clean()
+
+
+@pytest.mark.parametrize(
+    "values,field,message",
+    [
+        ({"start_date": "2010-05", "start_date_type": ""}, "start_date_type", "Say"),
+        (
+            {"completion_date": "2031", "completion_date_type": ""},
+            "completion_date_type",
+            "ACTUAL or ESTIMATED",
+        ),
+        ({"start_date_type": "ACTUAL"}, "start_date_type", "Give the date"),
+        (
+            {
+                "status": "COMPLETED",
+                "completion_date": "2019-04",
+                "completion_date_type": "ESTIMATED",
+            },
+            "completion_date_type",
+            "A trial completed has an actual completion date",
+        ),
+        (
+            {
+                "status": "TERMINATED",
+                "completion_date": "2019-04",
+                "completion_date_type": "ESTIMATED",
+            },
+            "completion_date_type",
+            "A trial terminated has an actual",
+        ),
+    ],
+)
+def test_a_registry_date_says_whether_it_is_actual_or_estimated(values, field, message):
+    assert message in factories.errors_of(trial(**values))[field][0]
+
+
+def test_a_running_trial_may_give_an_estimated_completion():
+    trial(
+        status="RECRUITING",
+        start_date="2023-09-08",
+        completion_date="2032-12-28",
+        completion_date_type="ESTIMATED",
+    ).full_clean()
 
 
 def test_conjugate_fields_belong_to_adcs_only():
@@ -313,3 +359,40 @@ def test_a_search_count_reads_a_claims_status_from_an_index_on_postgresql():
         )
         (definition,) = cursor.fetchone()
     assert "INCLUDE (status, mechanism_id)" in definition
+
+
+def test_the_migration_marks_only_the_dates_a_status_settles():
+    """0016 gives stored dates a type where the status says it has happened,
+    and leaves the rest for check_data to name. (Its data step, run on rows
+    as 0015 left them: migrating the schema back and forth in a test would
+    rebuild the table on SQLite without its triggers.)"""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("therapies.migrations.0016_trial_date_types")
+    rows = {
+        "NCT00000001": ("COMPLETED", "2008-02", "2012-05"),
+        "NCT00000002": ("RECRUITING", "2023-09-08", "2032-12-28"),
+        "NCT00000003": ("NOT_YET_RECRUITING", "2027-01", ""),
+        "NCT00000004": ("", "2019-10-21", ""),
+    }
+    for nct_id, (status, start, completion) in rows.items():
+        models.Trial.objects.create(
+            nct_id=nct_id,
+            title=nct_id,
+            status=status,
+            start_date=start,
+            completion_date=completion,
+        )
+    migration.settled_types(apps, None)
+    types = {
+        t.nct_id: (t.start_date_type, t.completion_date_type)
+        for t in models.Trial.objects.filter(nct_id__in=rows)
+    }
+    assert types == {
+        "NCT00000001": ("ACTUAL", "ACTUAL"),
+        "NCT00000002": ("ACTUAL", ""),  # its completion may be an estimate
+        "NCT00000003": ("", ""),  # not started: may be an estimate
+        "NCT00000004": ("", ""),  # no status says
+    }

@@ -68,6 +68,31 @@ def get(data: dict, *keys, default=None):
     return data
 
 
+def registry_date(protocol: dict, field: str, struct: str, status: str, where, notes):
+    """{field: the date, field_type: ACTUAL or ESTIMATED} of a registry date
+    (`statusModule.<struct>`), both empty when the record gives none.
+
+    A date the record does not mark is actual where the status settles it
+    (a trial under way has started; one ended has completed), and is left
+    out otherwise, named in the report: an estimate must not pass for a date.
+    """
+    found = get(protocol, "statusModule", struct, default={})
+    date, kind = found.get("date") or "", found.get("type") or ""
+    if not date:
+        return {field: "", f"{field}_type": ""}
+    if kind and kind not in Trial.DateType.values:
+        raise RecordError(
+            f"{struct}.type {kind!r}: ACTUAL or ESTIMATED expected.", record=where
+        )
+    if not kind:
+        settled = Trial.FINISHED if field == "completion_date" else Trial.STARTED
+        if status not in settled:
+            notes.append(f"{struct} {date} not marked actual or estimated: left out")
+            return {field: "", f"{field}_type": ""}
+        kind = Trial.DateType.ACTUAL
+    return {field: date, f"{field}_type": kind}
+
+
 def phase(phases: list[str], where: str) -> str:
     if not phases:
         return ""
@@ -208,12 +233,17 @@ class CtgovImporter(Importer):
             "phase": phase(get(protocol, "designModule", "phases") or [], where),
             "status": status,
             "enrollment": get(protocol, "designModule", "enrollmentInfo", "count"),
-            "start_date": get(protocol, "statusModule", "startDateStruct", "date")
-            or "",
-            "completion_date": get(
-                protocol, "statusModule", "completionDateStruct", "date"
-            )
-            or "",
+            **registry_date(
+                protocol, "start_date", "startDateStruct", status, where, notes
+            ),
+            **registry_date(
+                protocol,
+                "completion_date",
+                "completionDateStruct",
+                status,
+                where,
+                notes,
+            ),
             "sponsor": get(
                 protocol, "sponsorCollaboratorsModule", "leadSponsor", "name"
             )

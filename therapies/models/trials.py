@@ -82,6 +82,13 @@ class Trial(TimeStampedModel, NaturalKeyModel):
         METASTATIC = "METASTATIC", "Metastatic or advanced"
         OTHER = "OTHER", "Other"
 
+    class DateType(models.TextChoices):
+        """Whether a registry date has happened, as ClinicalTrials.gov marks
+        it (`startDateStruct.type`, `completionDateStruct.type`)."""
+
+        ACTUAL = "ACTUAL", "Actual"
+        ESTIMATED = "ESTIMATED", "Estimated (the sponsor's expected date)"
+
     class Population(models.TextChoices):
         """Whose disease the trial enrols. HER2db is about HER2-positive
         breast cancer; a trial outside it is here only where a claim or an
@@ -109,8 +116,20 @@ class Trial(TimeStampedModel, NaturalKeyModel):
     start_date = models.CharField(
         max_length=10, blank=True, validators=[validate_partial_date]
     )
+    start_date_type = models.CharField(
+        max_length=9,
+        choices=DateType,
+        blank=True,
+        help_text="Actual, or the sponsor's estimate; given with the date.",
+    )
     completion_date = models.CharField(
         max_length=10, blank=True, validators=[validate_partial_date]
+    )
+    completion_date_type = models.CharField(
+        max_length=9,
+        choices=DateType,
+        blank=True,
+        help_text="Actual, or the sponsor's estimate; given with the date.",
     )
     sponsor = models.CharField(max_length=200, blank=True)
     population = models.CharField(
@@ -133,6 +152,17 @@ class Trial(TimeStampedModel, NaturalKeyModel):
     natural_key_fields = ("nct_id",)
     objects = TrialManager()
 
+    # Statuses of a trial that has ended: its completion date has happened.
+    FINISHED = (Status.COMPLETED, Status.TERMINATED)
+    # Statuses of a trial under way or ended: its start date has happened.
+    STARTED = (
+        Status.RECRUITING,
+        Status.ENROLLING_BY_INVITATION,
+        Status.ACTIVE_NOT_RECRUITING,
+        Status.SUSPENDED,
+        *FINISHED,
+    )
+
     class Meta:
         ordering = ["nct_id"]
         constraints = [
@@ -147,12 +177,34 @@ class Trial(TimeStampedModel, NaturalKeyModel):
         return f"{self.nct_id} {self.acronym}".strip()
 
     def clean(self):
+        errors = {}
+        for field in ("start_date", "completion_date"):
+            date, kind = getattr(self, field), getattr(self, f"{field}_type")
+            if date and not kind:
+                errors[f"{field}_type"] = (
+                    "Say whether the date is actual or the sponsor's estimate "
+                    "(ACTUAL or ESTIMATED), as the registry marks it."
+                )
+            elif kind and not date:
+                errors[f"{field}_type"] = (
+                    "Give the date this describes, or leave both empty."
+                )
+        if (
+            self.status in self.FINISHED
+            and self.completion_date_type == self.DateType.ESTIMATED
+        ):
+            errors["completion_date_type"] = (
+                f"A trial {self.get_status_display().lower()} has an actual "
+                "completion date, not an estimate."
+            )
         if self.start_date and self.completion_date:
             n = min(len(self.start_date), len(self.completion_date))
             if self.completion_date[:n] < self.start_date[:n]:
-                raise ValidationError(
-                    {"completion_date": "The completion date precedes the start date."}
+                errors["completion_date"] = (
+                    "The completion date precedes the start date."
                 )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def registry_url(self) -> str:
