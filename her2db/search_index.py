@@ -28,6 +28,7 @@ kept in `her2db_search_state`) and, when they differ, rebuilt and refilled.
 import hashlib
 from dataclasses import dataclass
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, models
 
 from . import data_version
@@ -107,6 +108,27 @@ class Document:
         self.pk = self.model._meta.pk.column
         self.name = f"{self.table}_fts"
 
+    @property
+    def kept(self) -> dict[str, str]:
+        """{lookup: column} of the record's public rule (the registry's
+        `public`), kept on PostgreSQL beside the vector, so that an anonymous
+        search counts its matches in the documents alone (her2db/api/search.py,
+        `public_matches`). Empty on SQLite, for a record without a rule, and
+        for a rule that reads anything but the record's own columns."""
+        lookups = registry.public_lookups(self.model)
+        if self.vendor != "postgresql" or not lookups:
+            return {}
+        kept = {}
+        for lookup in lookups:
+            try:
+                field = self.model._meta.get_field(lookup)
+            except FieldDoesNotExist:
+                return {}
+            if not field.concrete or field.is_relation:
+                return {}
+            kept[lookup] = field.column
+        return kept
+
     # -- the text of each weighted part -------------------------------------
 
     def _column(self, expression: str) -> str:
@@ -165,11 +187,14 @@ class Document:
         (all of them when None), and drop those of records that are gone."""
         where = f" WHERE {ROW}.{q(self.pk)} IN ({ids})" if ids else ""
         if self.vendor == "postgresql":
+            kept = [q(column) for column in self.kept.values()]
+            updated = ", ".join(f"{c} = EXCLUDED.{c}" for c in ["vector", *kept])
             statements = [
-                f"INSERT INTO {q(self.name)} (id, vector) "
-                f"SELECT {ROW}.{q(self.pk)}, {self.vector()} "
-                f"FROM {q(self.table)} {ROW}{where} "
-                "ON CONFLICT (id) DO UPDATE SET vector = EXCLUDED.vector"
+                f"INSERT INTO {q(self.name)} ({', '.join(['id', 'vector', *kept])}) "
+                f"SELECT {ROW}.{q(self.pk)}, {self.vector()}"
+                + "".join(f", {ROW}.{c}" for c in kept)
+                + f" FROM {q(self.table)} {ROW}{where} "
+                f"ON CONFLICT (id) DO UPDATE SET {updated}"
             ]
             if not ids:
                 statements.insert(0, f"DELETE FROM {q(self.name)}")
@@ -189,10 +214,16 @@ class Document:
 
     def create(self) -> list[str]:
         if self.vendor == "postgresql":
-            pk_type = self.model._meta.pk.rel_db_type(connections["default"])
+            connection = connections["default"]
+            pk_type = self.model._meta.pk.rel_db_type(connection)
+            field = self.model._meta.get_field
+            kept = "".join(
+                f", {q(column)} {field(lookup).db_type(connection)}"
+                for lookup, column in self.kept.items()
+            )
             return [
                 f"CREATE TABLE {q(self.name)} "
-                f"(id {pk_type} PRIMARY KEY, vector tsvector NOT NULL)",
+                f"(id {pk_type} PRIMARY KEY, vector tsvector NOT NULL{kept})",
                 # Serves `vector @@ query`, the match of every ?search=.
                 f"CREATE INDEX {q(self.name + '_vector')} ON {q(self.name)} "
                 "USING gin (vector)",
@@ -244,6 +275,7 @@ class Document:
         affected, whether those records are gone) for each trigger needed."""
         own = [c for _, columns in self.resource.search for c in columns]
         keys = [self.model._meta.get_field(c).column for c in own]
+        keys += self.kept.values()  # a record's status change refreshes it
         found = []
         for related in related_of(self.resource):
             model = related.model

@@ -56,3 +56,21 @@ class PageNumberPagination(pagination.PageNumberPagination):
         for parameter in parameters:
             parameter["schema"].update(bounds.get(parameter["name"], {}))
         return parameters
+
+
+class Counted:
+    """Rows to page whose number is already known (Django's Paginator asks
+    `count()`, then slices): the count query is not run again."""
+
+    def __init__(self, rows, count: int):
+        self.rows, self.known = rows, count
+
+    def count(self) -> int:
+        return self.known
+
+    @property
+    def ordered(self) -> bool:
+        return self.rows.ordered
+
+    def __getitem__(self, index):
+        return self.rows[index]

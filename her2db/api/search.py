@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from django.db import connections
 from django.db.models import QuerySet
 
+from her2db.registry import registry
 from her2db.search_index import CONFIG, RANK_WEIGHTS, document_of
 
 SYNTAX = (
@@ -180,3 +181,37 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
             params=[fts5_match(terms)],
         )
     return matching.order_by("-_rank", *model._meta.ordering, "pk")
+
+
+def public_matches(model, text: str, using: str) -> int | None:
+    """How many of the rows anyone may read match `text`, counted in the
+    search documents alone; None where that cannot be done (SQLite, a query
+    with nothing to look for, a public rule the documents do not keep).
+
+    On PostgreSQL each document keeps the columns of its record's public
+    rule (search_index.Document.kept), so the count needs no join to the
+    records: the GIN index and the documents' rows, as the page's own match
+    reads them. It counts what `search(registry.public_rows(model), text)`
+    finds, for the rows an anonymous reader is shown.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    text = text.strip()
+    try:
+        terms = parse(text)
+    except SearchError:
+        return None
+    document = document_of(model, "postgresql")
+    lookups = registry.public_lookups(model)
+    if set(lookups) != set(document.kept):
+        return None
+    where = [f"vector @@ to_tsquery('{CONFIG}'::regconfig, %s)"]
+    where += [f'"{column}" = %s' for column in document.kept.values()]
+    params = [tsquery(terms), *(lookups[lookup] for lookup in document.kept)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT count(*) FROM "{document.name}" WHERE ' + " AND ".join(where),
+            params,
+        )
+        return cursor.fetchone()[0]

@@ -18,8 +18,10 @@ from .conditional import (
     etag_of,
     parse_etags,
 )
+from .pagination import Counted
 from .reads import RECORDS, CompiledList, plan_for
 from .renderers import JSONRenderer, dump_json
+from .search import public_matches
 
 # Each curated view's queryset by (view class, variant): see get_queryset.
 _BUILT: dict = {}
@@ -27,6 +29,8 @@ _BUILT: dict = {}
 _LISTS: dict = {}
 # The query parameters of a list that leave its query as it is.
 PAGING = frozenset({"page", "page_size"})
+# The query parameters of a search that leave its rows all that match.
+SEARCH_ONLY = PAGING | {"search", "ordering"}
 
 
 class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
@@ -112,11 +116,27 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if found is None:
             return super().list(request, *args, **kwargs)
         plan, rows = found
-        page = self.paginate_queryset(rows)
+        page = self.paginate_queryset(self.counted(rows))
         data = plan.represent(list(rows if page is None else page), request)
         if page is None:
             return Response(data)
         return self.get_paginated_response(data)
+
+    def counted(self, rows):
+        """`rows`, counted in the search documents alone when an anonymous
+        reader searches and asks nothing else (search.public_matches): on
+        PostgreSQL that spares the count a join to each match's record. An
+        anonymous reader's rows are the registry's public rows, which is
+        what that count counts."""
+        params = self.request.query_params
+        if (
+            "search" not in params
+            or not params.keys() <= SEARCH_ONLY
+            or self.request.user.is_authenticated
+        ):
+            return rows
+        found = public_matches(rows.model, params["search"], rows.db)
+        return rows if found is None else Counted(rows, found)
 
     def list_rows(self):
         """(the plan, the `values()` rows to page) of this list, or None to

@@ -9,7 +9,9 @@ run on the cursor as hand-written SQL would be (compiling costs more than
 running a query for a small page), its values written from what the driver
 returns. Where the API computes in SQL the floor runs the same expressions:
 the counts through therapies.views.count_of, the search through
-her2db.api.search on the registry's search columns.
+her2db.api.search on the registry's search columns (and its count, on
+PostgreSQL, in the search documents alone, as the API counts an anonymous
+search).
 
 What to fetch, and how to write it, is the API's own plan
 (her2db/api/reads.py: each serializer's `Meta.fields` and field types, the
@@ -32,7 +34,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from her2db.api.reads import Plan, Unreadable
-from her2db.api.search import search
+from her2db.api.search import public_matches, search
 from her2db.registry import registry
 from references.models import Citation
 from references.serializers import CitationSerializer
@@ -179,7 +181,11 @@ class Resource:
     def page(self, url: str, size: int, word: str = "") -> bytes:
         """The JSON of the first page of `size` rows at `url` (?search=`word`)."""
         counted, page = self.compiled(size, word)
-        count = counted.count()
+        # A search counts as the API does an anonymous one: in the search
+        # documents alone where the engine keeps them so.
+        model = self.serializer.Meta.model
+        found = public_matches(model, word, page.db) if word else None
+        count = counted.count() if found is None else found
         return orjson.dumps(
             {
                 "count": count,
