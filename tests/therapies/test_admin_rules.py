@@ -54,6 +54,28 @@ def test_an_arm_without_agents_is_refused_unless_it_need_not_give_one(
     assert trial.arms.get().agents.count() == 0
 
 
+def test_a_trial_date_is_saved_only_with_whether_it_is_an_estimate(editor_client):
+    trial = factories.make_trial(arms=1, status="RECRUITING")
+    url = reverse("admin:therapies_trial_change", args=[trial.pk])
+    page = editor_client.get(url).content.decode()
+    # The date and its type on one line of the form.
+    assert 'class="form-row field-completion_date field-completion_date_type"' in page
+    response = post_back(editor_client, url, completion_date="2031-06")
+    assert response.status_code == 200
+    assert "ACTUAL or ESTIMATED" in response.content.decode()
+    trial.refresh_from_db()
+    assert trial.completion_date == ""
+    response = post_back(
+        editor_client, url, completion_date="2031-06", completion_date_type="ESTIMATED"
+    )
+    assert response.status_code == 302
+    trial.refresh_from_db()
+    assert (trial.completion_date, trial.completion_date_type) == (
+        "2031-06",
+        "ESTIMATED",
+    )
+
+
 def test_an_agent_marked_approved_needs_an_approval(editor_client):
     agent = factories.make_agent()
     url = reverse("admin:therapies_agent_change", args=[agent.pk])

@@ -43,6 +43,16 @@ class TrialAdmin(RelatedEvidenceMixin, CuratedAdmin):
     inlines = [TrialArmInline, OutcomeInline]
     readonly_fields = ["registry_link", "created_at", "updated_at"]
 
+    def get_fields(self, request, obj=None):
+        """Each registry date on one line with whether it is actual or the
+        sponsor's estimate."""
+        fields = list(super().get_fields(request, obj))
+        for date in ("start_date", "completion_date"):
+            if date in fields and f"{date}_type" in fields:
+                fields.remove(f"{date}_type")
+                fields[fields.index(date)] = (date, f"{date}_type")
+        return fields
+
     @admin.display(description="ClinicalTrials.gov")
     def registry_link(self, obj):
         return external_link(obj.registry_url, obj.nct_id)
