@@ -195,7 +195,7 @@ def public_matches(model, text: str, using: str) -> int | None:
     finds, for the rows an anonymous reader is shown.
     """
     connection = connections[using]
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not registry.get(model).search:
         return None
     text = text.strip()
     try:

@@ -129,10 +129,13 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         anonymous reader's rows are the registry's public rows, which is
         what that count counts."""
         params = self.request.query_params
+        filterset = getattr(self, "filterset_class", None)
         if (
             "search" not in params
             or not params.keys() <= SEARCH_ONLY
             or self.request.user.is_authenticated
+            or filterset is None
+            or "search" not in filterset.base_filters
         ):
             return rows
         found = public_matches(rows.model, params["search"], rows.db)

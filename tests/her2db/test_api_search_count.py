@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from her2db.api.search import public_matches, search
 from her2db.registry import registry
 from references.models import Citation
-from tests.factories import make_citation, make_evidence, make_trial
+from tests.factories import make_citation, make_evidence, make_outcome, make_trial
 from therapies.models import Evidence, Trial
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +115,31 @@ def test_a_review_through_the_api_keeps_the_count_in_step(anon, editor_api):
     )
     assert response.status_code == 200, response.content
     assert counted(anon, "evidence", "efflux") == 2
+
+
+SEARCHABLE = [r for r in registry if r.search and r.basename]
+
+
+@pytest.mark.parametrize("resource", SEARCHABLE, ids=lambda r: r.basename)
+def test_an_anonymous_reader_is_shown_the_public_rows_that_the_count_counts(
+    anon, world, resource
+):
+    """What makes the count from documents right: an anonymous reader's
+    list is the registry's public rows, and for a word of a public row's
+    searched columns the documents count what the records' search finds."""
+    make_evidence(statement="Drug efflux (a draft).", status=Status.DRAFT)
+    make_outcome(population="Hormone receptor-positive subgroup")
+    model = resource.model
+    url = f"/api/v1/{resource.basename}/"
+    assert anon.get(url).json()["count"] == registry.public_rows(model).count()
+    row = registry.public_rows(model).order_by("pk").first()
+    columns = [column for _, names in resource.search for column in names]
+    text = next(
+        word
+        for column in columns
+        for word in str(getattr(row, column) or "").replace("-", " ").split()
+        if word.isalpha() and len(word) > 3
+    )
+    assert counted(anon, resource.basename, text) == expected(model, text) > 0
+    found = public_matches(model, text, "default")
+    assert found in (None, expected(model, text))
