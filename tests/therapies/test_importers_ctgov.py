@@ -130,24 +130,33 @@ def test_a_date_the_record_does_not_mark_is_settled_by_status_or_left_out(
     curated, tmp_path
 ):
     # The real record with its dates' types removed: a recruiting trial has
-    # started, but its completion may be an estimate, so it is left out and
-    # named; once completed, the completion date is actual.
+    # started, but its completion may be an estimate, so it is not taken and
+    # is named; once completed, the completion date is actual.
     data = study()
     status = data["protocolSection"]["statusModule"]
     del status["startDateStruct"]["type"], status["completionDateStruct"]["type"]
+    status["completionDateStruct"]["date"] = "2033-01"
     output = run("import_ctgov", write(tmp_path, data, "unmarked.json"))
     trial = Trial.objects.get(nct_id="NCT05894239")
     assert (trial.start_date, trial.start_date_type) == ("2023-09-08", "ACTUAL")
     assert (trial.completion_date, trial.completion_date_type) == ("", "")
     assert (
-        "completionDateStruct 2032-12-28 not marked actual or estimated: left out"
+        "completionDateStruct 2033-01 not marked actual or estimated: not taken"
         in output
+    )
+    # A trial that holds a date keeps it rather than take an unmarked one.
+    run("import_ctgov", INAVO)
+    run("import_ctgov", write(tmp_path, data, "unmarked.json"))
+    trial.refresh_from_db()
+    assert (trial.completion_date, trial.completion_date_type) == (
+        "2032-12-28",
+        "ESTIMATED",
     )
     status["overallStatus"] = "COMPLETED"
     run("import_ctgov", write(tmp_path, data, "completed.json"))
     trial.refresh_from_db()
     assert (trial.completion_date, trial.completion_date_type) == (
-        "2032-12-28",
+        "2033-01",
         "ACTUAL",
     )
 

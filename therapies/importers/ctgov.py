@@ -73,8 +73,9 @@ def registry_date(protocol: dict, field: str, struct: str, status: str, where, n
     (`statusModule.<struct>`), both empty when the record gives none.
 
     A date the record does not mark is actual where the status settles it
-    (a trial under way has started; one ended has completed), and is left
-    out otherwise, named in the report: an estimate must not pass for a date.
+    (a trial under way has started; one ended has completed); otherwise it
+    is not taken (the trial keeps what it holds) and the report names it:
+    an estimate must not pass for a date.
     """
     found = get(protocol, "statusModule", struct, default={})
     date, kind = found.get("date") or "", found.get("type") or ""
@@ -87,8 +88,8 @@ def registry_date(protocol: dict, field: str, struct: str, status: str, where, n
     if not kind:
         settled = Trial.FINISHED if field == "completion_date" else Trial.STARTED
         if status not in settled:
-            notes.append(f"{struct} {date} not marked actual or estimated: left out")
-            return {field: "", f"{field}_type": ""}
+            notes.append(f"{struct} {date} not marked actual or estimated: not taken")
+            return {}
         kind = Trial.DateType.ACTUAL
     return {field: date, f"{field}_type": kind}
 
