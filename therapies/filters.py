@@ -112,6 +112,7 @@ class TrialFilter(SearchFilterSet):
     status = choices_filter(Trial.Status.choices)
     setting = choices_filter(Trial.Setting.choices)
     population = choices_filter(Trial.Population.choices)
+    start_date_type = choices_filter(Trial.DateType.choices)
     completion_date_type = choices_filter(Trial.DateType.choices)
     agent = IdentifierFilter(Agent, "slug", "Giving any of these agents in an arm.")
     nct_id = MultipleValueFilter(

@@ -150,7 +150,7 @@ def test_trials_by_population_outside_her2_positive_breast_cancer(anon, world):
     assert "population" in wrong.json()
 
 
-def test_trials_whose_completion_date_is_an_estimate(anon, world):
+def test_trials_whose_dates_are_estimates(anon, world):
     make_trial(
         nct_id="NCT04784715",
         status="ACTIVE_NOT_RECRUITING",
@@ -173,6 +173,14 @@ def test_trials_whose_completion_date_is_an_estimate(anon, world):
     actual = anon.get("/api/v1/trials/?completion_date_type=ACTUAL")
     assert keys(actual, "nct_id") == ["NCT00567190"]
     assert anon.get("/api/v1/trials/?completion_date_type=LATE").status_code == 400
+    make_trial(
+        nct_id="NCT06000001",
+        status="NOT_YET_RECRUITING",
+        start_date="2027-03",
+        start_date_type="ESTIMATED",
+    )
+    not_started = anon.get("/api/v1/trials/?start_date_type=ESTIMATED")
+    assert keys(not_started, "nct_id") == ["NCT06000001"]
 
 
 def test_citations_by_year_range_journal_identifiers_type_and_retraction(anon, world):
