@@ -151,18 +151,22 @@ def test_trials_by_population_outside_her2_positive_breast_cancer(anon, world):
 
 
 def test_trials_whose_dates_are_estimates(anon, world):
-    make_trial(
-        nct_id="NCT04784715",
-        status="ACTIVE_NOT_RECRUITING",
-        completion_date="2029-12-30",
-        completion_date_type="ESTIMATED",
-    )
-    make_trial(
-        nct_id="NCT00567190",
-        status="COMPLETED",
-        completion_date="2019-11-23",
-        completion_date_type="ACTUAL",
-    )
+    for nct_id, status, day, field, kind in [
+        (
+            "NCT04784715",
+            "ACTIVE_NOT_RECRUITING",
+            "2029-12-30",
+            "completion",
+            "ESTIMATED",
+        ),
+        ("NCT00567190", "COMPLETED", "2019-11-23", "completion", "ACTUAL"),
+        ("NCT06000001", "NOT_YET_RECRUITING", "2027-03", "start", "ESTIMATED"),
+    ]:
+        make_trial(
+            nct_id=nct_id,
+            status=status,
+            **{f"{field}_date": day, f"{field}_date_type": kind},
+        )
     estimated = anon.get("/api/v1/trials/?completion_date_type=ESTIMATED")
     assert keys(estimated, "nct_id") == ["NCT04784715"]
     row = estimated.json()["results"][0]
@@ -172,15 +176,9 @@ def test_trials_whose_dates_are_estimates(anon, world):
     )
     actual = anon.get("/api/v1/trials/?completion_date_type=ACTUAL")
     assert keys(actual, "nct_id") == ["NCT00567190"]
-    assert anon.get("/api/v1/trials/?completion_date_type=LATE").status_code == 400
-    make_trial(
-        nct_id="NCT06000001",
-        status="NOT_YET_RECRUITING",
-        start_date="2027-03",
-        start_date_type="ESTIMATED",
-    )
     not_started = anon.get("/api/v1/trials/?start_date_type=ESTIMATED")
     assert keys(not_started, "nct_id") == ["NCT06000001"]
+    assert anon.get("/api/v1/trials/?completion_date_type=LATE").status_code == 400
 
 
 def test_citations_by_year_range_journal_identifiers_type_and_retraction(anon, world):
